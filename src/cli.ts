@@ -1,0 +1,126 @@
+/**
+ * The iac command line. Kept deliberately light: only commander is loaded at start, and each
+ * command's module is imported when that command runs, so `iac --version` and `iac --help` stay
+ * within the start-up budget.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { CommandName } from './commands/registry.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function dispatch(name: CommandName, args: Record<string, unknown>, command: Command): Promise<void> {
+  const { runCommand } = await import('./commands/run-command.js');
+  process.exitCode = await runCommand(name, { ...command.optsWithGlobals(), ...args });
+}
+
+const pipelineOptions = (command: Command, Option: typeof import('commander').Option): Command =>
+  command
+    .addOption(new Option('--only <steps>', 'run only these steps (git,jenkins,ansible,rollout)').env('IAC_ONLY'))
+    .addOption(new Option('--skip <steps>', 'skip these steps').env('IAC_SKIP'))
+    .addOption(new Option('--timeout <duration>', 'rollout deadline, e.g. 10m (overrides iac.yaml)').env('IAC_TIMEOUT'))
+    .addOption(new Option('--cancel-on-interrupt', 'abort the Jenkins build when you press Ctrl-C'));
+
+export function buildProgram({ Command, Option }: typeof import('commander')): Command {
+  const program = new Command('iac')
+    .description('From commit to running cluster: git push → Jenkins → Ansible → Kubernetes rollout, in one command.')
+    .version(packageVersion(), '-V, --version')
+    .addOption(new Option('-c, --config <file>', 'path to iac.yaml (default: found by walking up from the cwd)').env('IAC_CONFIG'))
+    .addOption(new Option('--json', 'newline-delimited JSON events on stdout').env('IAC_JSON'))
+    .addOption(new Option('-v, --verbose', 'stream the full Jenkins console and Ansible output').env('IAC_VERBOSE'))
+    .addOption(new Option('-y, --yes', 'answer yes to confirmations (required in non-interactive promotes)').env('IAC_YES'))
+    .addOption(new Option('-n, --dry-run', 'print the resolved plan and change nothing').env('IAC_DRY_RUN'))
+    .option('--no-color', 'disable colours (NO_COLOR is respected too)')
+    .showHelpAfterError('(run `iac --help` for usage)')
+    // Usage errors (unknown command or flag, missing argument) are exit 2, like every other usage error.
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ iac demo                      try the whole pipeline against a local sandbox
+  $ iac init                      write iac.yaml for this repository
+  $ iac up --dry-run              show exactly what \`iac up\` would do
+  $ iac up                        deploy the checked-out branch's environment
+  $ iac up dev --only git,jenkins push and build only
+  $ iac promote develop main      move tested work to the next environment and deploy it
+  $ iac status --watch            the whole delivery path on one screen
+  $ iac inventory dev --list      Ansible dynamic inventory from EC2 tags
+
+Exit codes: 0 ok · 1 bug · 2 usage/config · 3 preflight · 4 unreachable/credentials · 10 git ·
+20/21/22 Jenkins FAILURE/UNSTABLE/ABORTED · 30/31 Ansible task failed/host unreachable ·
+40/41 rollout failed/deadline · 130 interrupted`,
+    );
+
+  pipelineOptions(
+    program
+      .command('up')
+      .description('push, build on Jenkins, run the Ansible playbook and wait for every workload to roll out')
+      .argument('[env]', 'environment (default: the one whose branch is checked out)'),
+    Option,
+  ).action((env: string | undefined, _opts: unknown, command: Command) => dispatch('up', { env }, command));
+
+  pipelineOptions(
+    program
+      .command('promote')
+      .description('merge <from> into <to> (fast-forward by default), push, then deploy <to>')
+      .argument('<from>', 'source environment or branch, e.g. develop')
+      .argument('<to>', 'target environment or branch, e.g. main')
+      .option('--merge', 'create a merge commit when the branches have diverged')
+      .option('--skip-gate', 'promote even without a successful Jenkins build of <from>')
+      .option('--no-deploy', 'stop after pushing <to>'),
+    Option,
+  ).action((from: string, to: string, _opts: unknown, command: Command) => dispatch('promote', { from, to }, command));
+
+  program
+    .command('status')
+    .description('git divergence, last builds, workload health and running revisions, EC2 instances')
+    .argument('[env]', 'one environment (default: all)')
+    .option('-w, --watch', 'refresh in place as things change')
+    .action((env: string | undefined, _opts: unknown, command: Command) => dispatch('status', { env }, command));
+
+  program
+    .command('init')
+    .description('write iac.yaml for this repository (from its remote and branches)')
+    .option('-f, --force', 'overwrite an existing iac.yaml')
+    .option('--with-examples', 'also write a Jenkinsfile, an Ansible playbook and Kubernetes manifests')
+    .action((_opts: unknown, command: Command) => dispatch('init', {}, command));
+
+  program
+    .command('doctor')
+    .description('check every tool, credential and endpoint the configuration needs')
+    .argument('[env]', 'one environment (default: all)')
+    .action((env: string | undefined, _opts: unknown, command: Command) => dispatch('doctor', { env }, command));
+
+  program
+    .command('inventory')
+    .description('Ansible dynamic inventory from EC2 instances found by tags (usable as -i)')
+    .argument('[env]', 'environment whose ansible.inventory.ec2 (or aws) section selects the instances')
+    .option('--list', 'print the whole inventory (default)')
+    .option('--host <name>', 'print one host\'s variables')
+    .action((env: string | undefined, _opts: unknown, command: Command) => dispatch('inventory', { env }, command));
+
+  program
+    .command('demo')
+    .description('run the whole pipeline against a local sandbox (Jenkins, Kubernetes, EC2) in a scratch repo')
+    .option('--keep', 'keep the scratch project and print how to use it')
+    .action((_opts: unknown, command: Command) => dispatch('demo', {}, command));
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of iac.yaml (for editor validation)')
+    .action((_opts: unknown, command: Command) => dispatch('schema', {}, command));
+
+  return program;
+}
+
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // The most frequent probe of all: answer it without loading commander.
+  process.stdout.write(`${packageVersion()}\n`);
+} else {
+  await buildProgram(await import('commander')).parseAsync(process.argv);
+}

@@ -1,0 +1,29 @@
+import { UsageError } from '../errors.js';
+import { resolveEnvironment, resolveEnvironmentName } from '../config/resolve.js';
+import { discoverInventory } from '../steps/inventory-source.js';
+import type { CommandContext } from './context.js';
+import { loadProject } from './support/project.js';
+
+/**
+ * `iac inventory [env] --list | --host NAME`: an Ansible dynamic inventory from EC2 tags. Its stdout
+ * is the inventory JSON and nothing else, so `ansible-playbook -i <script calling it>` works.
+ */
+export default async function inventory(ctx: CommandContext): Promise<number> {
+  const project = await loadProject(ctx);
+  const envName = resolveEnvironmentName(project.loaded.config, ctx.options.env as string | undefined, project.currentBranch);
+  const env = resolveEnvironment(project.loaded, envName, { sha: '', env: ctx.env });
+  const ansibleInventory = env.ansible?.inventory;
+  const discovery = ansibleInventory !== undefined && !Array.isArray(ansibleInventory) ? ansibleInventory.ec2 : env.aws;
+  if (!discovery) {
+    throw new UsageError('inventory.no-ec2', `environment ${envName} has no EC2 discovery (ansible.inventory.ec2 or aws.tags)`, {
+      hint: `add to iac.yaml: environments.${envName}.ansible.inventory: { ec2: { region: ..., tags: { Environment: ${envName} } } }`,
+    });
+  }
+  const { list } = await discoverInventory(discovery, ctx.signal);
+  const { hostFor } = await import('../aws/inventory.js');
+  const host = ctx.options.host as string | undefined;
+  const data = host !== undefined ? hostFor(list, host) : list;
+  if (ctx.output.json) ctx.output.emit({ type: 'data', kind: host !== undefined ? 'inventory.host' : 'inventory.list', data });
+  else ctx.output.raw(`${JSON.stringify(data, null, 2)}\n`);
+  return 0;
+}

@@ -1,0 +1,17 @@
+import { findConfigFile, loadConfigFile, type LoadedConfig } from '../../config/load.js';
+import { openRepo, type GitRepo } from '../../git/repo.js';
+import type { CommandContext } from '../context.js';
+
+export interface Project {
+  loaded: LoadedConfig;
+  repo: GitRepo;
+  currentBranch: string | undefined;
+}
+
+/** iac.yaml plus the git repository it lives in. */
+export async function loadProject(ctx: CommandContext): Promise<Project> {
+  const file = findConfigFile(ctx.cwd, ctx.options.config);
+  const loaded = loadConfigFile(file, ctx.cwd);
+  const repo = await openRepo(loaded.dir);
+  return { loaded, repo, currentBranch: await repo.currentBranch() };
+}

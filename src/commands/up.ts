@@ -1,0 +1,22 @@
+import { resolveEnvironmentName } from '../config/resolve.js';
+import type { CommandContext } from './context.js';
+import { buildDeployPlan } from './support/deploy-plan.js';
+import { executePlan } from './support/execute.js';
+import { printPlan } from './support/print-plan.js';
+import { loadProject } from './support/project.js';
+
+/** `iac up [env]`: push → Jenkins → Ansible → rollout for one environment. */
+export default async function up(ctx: CommandContext): Promise<number> {
+  const project = await loadProject(ctx);
+  const envName = resolveEnvironmentName(project.loaded.config, ctx.options.env as string | undefined, project.currentBranch);
+  const { plan, env } = await buildDeployPlan(ctx, project, envName, 'up');
+  if (ctx.options.dryRun) {
+    printPlan(ctx.output, plan);
+    return 0;
+  }
+  if (project.currentBranch === env.branch && !(await project.repo.isClean())) {
+    ctx.output.warn(`you have uncommitted changes on ${env.branch}; iac deploys the committed ${env.sha.slice(0, 7)}, not your working tree`);
+  }
+  await executePlan(ctx, plan, env.projectDir);
+  return 0;
+}

@@ -1,0 +1,82 @@
+import { parseWorkloadRef } from '../kube/workload-ref.js';
+import { didYouMean } from '../util/suggest.js';
+import { envReferences, referenceProblems } from './interpolate.js';
+import type { ConfigIssue } from './load.js';
+import type { ConfigPath } from './locate.js';
+import type { RawConfig } from './schema.js';
+
+const SECRET_NAME = /token|password|passwd|secret|api[-_]?key|credential|private[-_]?key/i;
+
+/** Rules a schema cannot express: cross-references, duplicates, literal secrets, variables, workload refs. */
+export function checkConfigSemantics(config: RawConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const envNames = Object.keys(config.environments);
+  const branchOwner = new Map<string, string>();
+
+  for (const [name, env] of Object.entries(config.environments)) {
+    const base: ConfigPath = ['environments', name];
+    const owner = branchOwner.get(env.branch);
+    if (owner !== undefined) {
+      issues.push({ path: [...base, 'branch'], message: `branch "${env.branch}" is already used by environment "${owner}"` });
+    } else {
+      branchOwner.set(env.branch, name);
+    }
+    if (env.jenkins && !env.jenkins.url && !config.jenkins?.url) {
+      issues.push({ path: [...base, 'jenkins'], atKey: true, message: 'a Jenkins job needs jenkins.url (top level or in this environment)' });
+    }
+    env.kubernetes?.workloads.forEach((ref, i) => {
+      const parsed = parseWorkloadRef(ref);
+      if (!parsed.ok) issues.push({ path: [...base, 'kubernetes', 'workloads', i], message: parsed.error });
+    });
+    for (const [key, value] of Object.entries(env.ansible?.secretExtraVars ?? {})) {
+      if (!/^\$\{\s*env\.[A-Za-z_][A-Za-z0-9_]*\s*\}$/.test(value)) {
+        issues.push({
+          path: [...base, 'ansible', 'secretExtraVars', key],
+          message: 'secret values must come from the environment, e.g. ${env.DB_PASSWORD}',
+        });
+      }
+    }
+    issues.push(...literalSecrets(env.jenkins?.parameters, [...base, 'jenkins', 'parameters']));
+    issues.push(...literalSecrets(env.ansible?.extraVars, [...base, 'ansible', 'extraVars']));
+  }
+
+  for (const [name, env] of Object.entries(config.environments)) {
+    const from = env.promoteFrom;
+    if (from === undefined) continue;
+    if (from === name || from === env.branch) {
+      issues.push({ path: ['environments', name, 'promoteFrom'], message: 'an environment cannot promote from itself' });
+    } else if (!envNames.includes(from) && !branchOwner.has(from)) {
+      issues.push({
+        path: ['environments', name, 'promoteFrom'],
+        message: `unknown environment "${from}"${didYouMean(from, envNames)}; known: ${envNames.join(', ')}`,
+      });
+    }
+  }
+
+  visitStrings(config, [], (text, path) => {
+    for (const message of referenceProblems(text)) issues.push({ path, message });
+  });
+  return issues;
+}
+
+/** A value under a secret-looking name must be a ${env.NAME} reference, never the secret itself. */
+function literalSecrets(values: Record<string, unknown> | undefined, base: ConfigPath): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [key, value] of Object.entries(values ?? {})) {
+    if (!SECRET_NAME.test(key) || typeof value !== 'string' || value === '') continue;
+    if (envReferences(value).length > 0) continue;
+    issues.push({
+      path: [...base, key],
+      message: `looks like a literal secret: secrets never live in iac.yaml; use \${env.${key.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}}`,
+    });
+  }
+  return issues;
+}
+
+function visitStrings(value: unknown, path: ConfigPath, visit: (text: string, path: ConfigPath) => void): void {
+  if (typeof value === 'string') visit(value, path);
+  else if (Array.isArray(value)) value.forEach((item, i) => visitStrings(item, [...path, i], visit));
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) visitStrings(item, [...path, key], visit);
+  }
+}

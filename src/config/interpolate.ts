@@ -1,0 +1,80 @@
+import { UsageError } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
+
+/**
+ * `${...}` interpolation in iac.yaml values. The variables are few and fixed so a typo is caught
+ * when the file is loaded, not halfway through a deploy.
+ */
+
+export const FIXED_VARIABLES = ['git.sha', 'git.shortSha', 'git.branch', 'branch', 'project', 'environment'] as const;
+const REFERENCE = /\$\{([^}]*)\}/g;
+const ENV_NAME = /^env\.([A-Za-z_][A-Za-z0-9_]*)$/;
+
+export interface InterpolationValues {
+  git: { sha: string; branch: string };
+  branch: string;
+  project: string;
+  environment: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Problems with the references in one string (unknown variables, malformed syntax); empty when fine. */
+export function referenceProblems(text: string): string[] {
+  const problems: string[] = [];
+  for (const match of text.matchAll(REFERENCE)) {
+    const name = (match[1] ?? '').trim();
+    if (ENV_NAME.test(name) || (FIXED_VARIABLES as readonly string[]).includes(name)) continue;
+    problems.push(`unknown variable \${${name}}${didYouMean(name, [...FIXED_VARIABLES, 'env.NAME'])}`);
+  }
+  if (/\$\{[^}]*$/.test(text)) problems.push('unterminated "${" (expected ${name})');
+  return problems;
+}
+
+/** Names of the environment variables a string reads. */
+export function envReferences(text: string): string[] {
+  return [...text.matchAll(REFERENCE)].map((m) => ENV_NAME.exec((m[1] ?? '').trim())?.[1]).filter((n): n is string => !!n);
+}
+
+export function interpolateString(text: string, values: InterpolationValues, where: string): string {
+  return text.replace(REFERENCE, (_whole, raw: string) => {
+    const name = raw.trim();
+    const envName = ENV_NAME.exec(name)?.[1];
+    if (envName !== undefined) {
+      const value = values.env[envName];
+      if (value === undefined) {
+        throw new UsageError('config.env-missing', `${where}: environment variable ${envName} is not set`, {
+          hint: `export ${envName}=... before running iac`,
+        });
+      }
+      return value;
+    }
+    switch (name) {
+      case 'git.sha':
+        return values.git.sha;
+      case 'git.shortSha':
+        return values.git.sha.slice(0, 7);
+      case 'git.branch':
+        return values.git.branch;
+      case 'branch':
+        return values.branch;
+      case 'project':
+        return values.project;
+      case 'environment':
+        return values.environment;
+      default:
+        throw new UsageError('config.variable', `${where}: unknown variable \${${name}}`);
+    }
+  });
+}
+
+/** Interpolates every string inside a JSON-like value, keeping numbers and booleans as they are. */
+export function interpolateDeep<T>(value: T, values: InterpolationValues, where: string): T {
+  if (typeof value === 'string') return interpolateString(value, values, where) as T;
+  if (Array.isArray(value)) return value.map((item, i) => interpolateDeep(item, values, `${where}[${i}]`)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, interpolateDeep(item, values, `${where}.${key}`)]),
+    ) as T;
+  }
+  return value;
+}

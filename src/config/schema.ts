@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { parseDuration } from '../util/duration.js';
+
+/**
+ * The iac.yaml schema. One zod schema drives validation, the TypeScript types and the exported
+ * JSON Schema (`iac schema`), so editors and iac agree on what is valid.
+ */
+
+const duration = z
+  .string()
+  .refine((text) => parseDuration(text) !== undefined, { message: 'expected a duration such as "90s", "5m" or "1h"' });
+
+const nonEmpty = z.string().min(1, { message: 'expected a non-empty string' });
+
+/** Scalars that may be passed on as Jenkins parameters or Ansible extra vars. */
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+const ec2Discovery = z.strictObject({
+  region: nonEmpty.optional().describe('AWS region; default: AWS_REGION / the profile\'s region'),
+  profile: nonEmpty.optional().describe('AWS shared-config profile; default: the SDK credential chain'),
+  endpoint: z.url().optional().describe('EC2 endpoint override (tests, VPC endpoints)'),
+  tags: z.record(z.string(), z.string()).describe('instances must carry all of these tags'),
+  states: z.array(nonEmpty).optional().describe('instance states to include; default ["running"]'),
+  hostnameVar: z.enum(['private-ip-address', 'public-ip-address', 'private-dns-name', 'public-dns-name', 'instance-id'])
+    .optional()
+    .describe('how hosts are addressed; default private-ip-address'),
+});
+
+const jenkinsServer = z.strictObject({
+  url: z.url().describe('Jenkins base URL, including any context path (https://ci.example.com/jenkins/)'),
+  allowInsecureHttp: z.boolean().optional().describe('allow credentials over plain http to a non-loopback host'),
+});
+
+const environmentJenkins = z.strictObject({
+  url: z.url().optional().describe('overrides the top-level jenkins.url for this environment'),
+  job: nonEmpty.describe('job path; folders with "/", multibranch branch as the last segment (shop/${branch})'),
+  multibranch: z.boolean().optional().describe('the last path segment is a branch name (encoded as Jenkins does)'),
+  parameters: z.record(z.string(), scalar).optional().describe('build parameters; ${git.sha} etc. are interpolated'),
+  pollInterval: duration.optional().describe('how often the queue/build is polled; default 1s'),
+});
+
+const environmentAnsible = z.strictObject({
+  playbook: nonEmpty.describe('playbook path, relative to iac.yaml'),
+  inventory: z
+    .union([nonEmpty, z.array(nonEmpty).min(1), z.strictObject({ ec2: ec2Discovery })])
+    .describe('inventory path(s), or { ec2: {...} } to discover hosts by tag'),
+  limit: nonEmpty.optional(),
+  tags: z.array(nonEmpty).optional(),
+  skipTags: z.array(nonEmpty).optional(),
+  extraVars: z.record(z.string(), z.unknown()).optional().describe('passed as -e JSON; never put secrets here'),
+  secretExtraVars: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('values must be ${env.NAME}; passed in a 0600 temp file, never on the command line'),
+  check: z.boolean().optional().describe('run with --check --diff'),
+});
+
+const environmentKubernetes = z.strictObject({
+  kubeconfig: nonEmpty.optional().describe('kubeconfig path; default KUBECONFIG / ~/.kube/config'),
+  context: nonEmpty.optional().describe('kube context; default the current context'),
+  namespace: nonEmpty.describe('namespace of the workloads'),
+  workloads: z.array(nonEmpty).min(1).describe('kind/name, e.g. deployment/web, statefulset/db, daemonset/agent, deploymentconfig/api'),
+  timeout: duration.optional().describe('rollout deadline for all workloads; default 5m'),
+  crashLoopGrace: duration.optional().describe('how long CrashLoopBackOff is tolerated; default 60s'),
+  revisionAnnotation: nonEmpty.optional().describe('annotation holding the deployed git SHA; default: the image tag'),
+});
+
+const environmentAws = z.strictObject({
+  region: nonEmpty.optional(),
+  profile: nonEmpty.optional(),
+  endpoint: z.url().optional(),
+  tags: z.record(z.string(), z.string()).describe('tags that select this environment\'s EC2 instances'),
+});
+
+export const environmentSchema = z.strictObject({
+  branch: nonEmpty.describe('git branch deployed to this environment'),
+  promoteFrom: nonEmpty.optional().describe('environment (or branch) whose tested work is promoted here'),
+  confirm: z.boolean().optional().describe('ask before promoting into this environment'),
+  jenkins: environmentJenkins.optional(),
+  ansible: environmentAnsible.optional(),
+  kubernetes: environmentKubernetes.optional(),
+  aws: environmentAws.optional(),
+});
+
+export const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  project: nonEmpty.describe('project name, used in messages and run logs'),
+  git: z.strictObject({ remote: nonEmpty.default('origin') }).optional(),
+  jenkins: jenkinsServer.optional(),
+  environments: z
+    .record(z.string().regex(/^[A-Za-z0-9][\w.-]*$/, { message: 'environment names are letters, digits, "-", "_" and "."' }), environmentSchema)
+    .refine((envs) => Object.keys(envs).length > 0, { message: 'expected at least one environment' }),
+});
+
+export type IacConfigInput = z.input<typeof configSchema>;
+export type RawConfig = z.output<typeof configSchema>;
+export type EnvironmentConfig = z.output<typeof environmentSchema>;
+export type Ec2Discovery = z.output<typeof ec2Discovery>;
+
+/** JSON Schema (draft 2020-12) for editors: `iac schema > iac.schema.json`. */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

@@ -1,0 +1,129 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GitStepError } from '../errors.js';
+import type { GitEventListener, MergeStrategy } from './events.js';
+import { gitReason } from './classify.js';
+import { GitCommandError, gitText, runGit } from './run.js';
+import { scrubLines } from './sanitize.js';
+
+export interface MergeCommitOptions {
+  /** The repository's toplevel. */
+  cwd: string;
+  /** Commit the merge goes onto (first parent). */
+  base: string;
+  /** Commit merged in (second parent). */
+  incoming: string;
+  message: string;
+  strategy: MergeStrategy;
+  /** Names for messages: "merging develop into main". */
+  fromName: string;
+  toName: string;
+  /** The command that lets the user resolve the conflict by hand. */
+  conflictHint?: string;
+  signal?: AbortSignal;
+  onEvent?: GitEventListener;
+}
+
+/**
+ * Build the merge commit of `incoming` into `base` WITHOUT touching the user's HEAD, index,
+ * working tree or refs: the result is only an object in the repository, returned by SHA.
+ * - `merge-tree` (git ≥ 2.38): `git merge-tree --write-tree` + `git commit-tree`; no checkout at all.
+ * - `worktree`: a detached temporary worktree under the OS temp dir, removed afterwards.
+ * A conflict throws GitStepError (exit 10) listing the conflicting files.
+ */
+export async function createMergeCommit(options: MergeCommitOptions): Promise<string> {
+  options.onEvent?.({ type: 'merging', from: options.fromName, to: options.toName, strategy: options.strategy });
+  const sha =
+    options.strategy === 'merge-tree' ? await mergeWithMergeTree(options) : await mergeInTempWorktree(options);
+  options.onEvent?.({ type: 'merged', sha });
+  return sha;
+}
+
+/** `merge-tree --write-tree` needs git 2.38. */
+export async function pickMergeStrategy(cwd: string): Promise<MergeStrategy> {
+  const version = await gitText(cwd, ['version']);
+  const [major = 0, minor = 0] = (/(\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
+  return major > 2 || (major === 2 && minor >= 38) ? 'merge-tree' : 'worktree';
+}
+
+async function mergeWithMergeTree(options: MergeCommitOptions): Promise<string> {
+  const { cwd, base, incoming, signal } = options;
+  const out = await runGit(
+    cwd,
+    ['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', base, incoming],
+    { signal, okExitCodes: [1] },
+  );
+  // -z output: <tree> NUL <conflicted path> NUL ... NUL
+  const [tree = '', ...paths] = out.stdout.split('\0');
+  if (out.exitCode === 1) throw conflictError(options, paths.filter((p) => p !== ''));
+  return gitText(cwd, ['commit-tree', tree, '-p', base, '-p', incoming, '-m', options.message], { signal });
+}
+
+async function mergeInTempWorktree(options: MergeCommitOptions): Promise<string> {
+  const { cwd, base, incoming, signal } = options;
+  const root = await mkdtemp(join(tmpdir(), 'iac-merge-'));
+  const path = join(root, 'worktree');
+  // The user's hooks (post-checkout, pre-merge-commit…) must not fire in iac's private scratch checkout.
+  const noHooks = ['-c', `core.hooksPath=${join(root, 'no-hooks')}`];
+  let added = false;
+  try {
+    await runGit(cwd, [...noHooks, 'worktree', 'add', '--quiet', '--detach', path, base], {
+      signal,
+      allowHooksPath: true,
+    });
+    added = true;
+    options.onEvent?.({ type: 'merge-worktree', path });
+    const merge = await runGit(
+      path,
+      [...noHooks, 'merge', '--no-ff', '--no-edit', '--no-verify', '-m', options.message, incoming],
+      { signal, okExitCodes: [1], allowHooksPath: true },
+    );
+    if (merge.exitCode === 1) {
+      const files = await gitText(path, ['diff', '--name-only', '--diff-filter=U', '-z']);
+      const conflicted = files.split('\0').filter((p) => p !== '');
+      if (conflicted.length === 0) {
+        throw new GitStepError('git.merge-failed', `merging ${options.fromName} into ${options.toName} failed`, {
+          details: scrubLines(merge.stdout + merge.stderr).slice(-20),
+        });
+      }
+      throw conflictError(options, conflicted);
+    }
+    return await gitText(path, ['rev-parse', 'HEAD'], { signal });
+  } catch (error) {
+    if (error instanceof GitCommandError) {
+      throw new GitStepError('git.merge-failed', `merging ${options.fromName} into ${options.toName} failed: ${gitReason(error.stderr)}`, {
+        details: scrubLines(error.stderr).slice(-20),
+      });
+    }
+    throw error;
+  } finally {
+    // Cleanup runs without the signal: an interrupt must still leave no worktree behind.
+    await removeTempWorktree(cwd, root, path, added);
+  }
+}
+
+/**
+ * Remove the scratch worktree and its metadata under .git/worktrees/ — only ours: `git worktree prune`
+ * would also drop the user's other worktrees whose folders happen to be missing (unmounted disks).
+ */
+async function removeTempWorktree(cwd: string, root: string, path: string, added: boolean): Promise<void> {
+  const adminDir = await readFile(join(path, '.git'), 'utf8')
+    .then((text) => /^gitdir:\s*(.+)$/m.exec(text)?.[1]?.trim())
+    .catch(() => undefined);
+  if (added) await runGit(cwd, ['worktree', 'remove', '--force', path], { okExitCodes: [128] });
+  await rm(root, { recursive: true, force: true });
+  if (adminDir) await rm(adminDir, { recursive: true, force: true });
+}
+
+function conflictError(options: MergeCommitOptions, files: string[]): GitStepError {
+  const unique = [...new Set(files)];
+  return new GitStepError(
+    'git.merge-conflict',
+    `merging ${options.fromName} into ${options.toName} conflicts in ${unique.length} file${unique.length === 1 ? '' : 's'}: ${unique.join(', ')}`,
+    {
+      hint: options.conflictHint,
+      details: unique,
+    },
+  );
+}

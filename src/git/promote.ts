@@ -1,0 +1,303 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { GitStepError, InterruptedError, PreflightError, throwIfAborted } from '../errors.js';
+import type { GitEventListener, MergeStrategy } from './events.js';
+import { createMergeCommit, pickMergeStrategy } from './merge.js';
+import { assertBranchName, assertRemoteName } from './names.js';
+import { followLocalBranch } from './local-follow.js';
+import type { LocalFollow } from './local-follow.js';
+import { isNonFastForward, parsePushPorcelain } from './push-porcelain.js';
+import { pushError } from './push.js';
+import { openRepo } from './repo.js';
+import type { CommitInfo, GitRepo } from './repo.js';
+import { GitCommandError, gitText, runGit } from './run.js';
+
+export type { LocalFollow } from './local-follow.js';
+
+/** How a local branch relates to its remote counterpart. */
+export type BranchRelation = 'absent' | 'equal' | 'ahead' | 'behind' | 'diverged';
+
+export interface PromoteTarget {
+  cwd: string;
+  remote: string;
+  /** Source branch: its head on the remote (the tested commit) is what moves. */
+  from: string;
+  /** Target branch. */
+  to: string;
+  signal?: AbortSignal;
+  onEvent?: GitEventListener;
+}
+
+export interface PromotePreview {
+  remote: string;
+  from: string;
+  to: string;
+  /** `<remote>/<from>` after the fetch: the commit that will land on `to`. */
+  fromSha: string;
+  /** `<remote>/<to>` after the fetch. */
+  toSha: string;
+  /** Commits on `from` not yet on `to`, newest first. */
+  commits: CommitInfo[];
+  /** `to` can simply move to `fromSha` (there is something to move and no divergence). */
+  fastForward: boolean;
+  /** `to` has commits `from` lacks: only a merge commit can promote. */
+  diverged: boolean;
+  /** Nothing to promote. */
+  upToDate: boolean;
+  localFrom: { sha: string | undefined; relation: BranchRelation };
+  localTo: { sha: string | undefined; relation: BranchRelation };
+  currentBranch: string | undefined;
+}
+
+export interface PromoteOptions extends PromoteTarget {
+  mode: 'ff-only' | 'merge';
+  /** SHAs the user confirmed in the preview: if the remote moved since, refuse. */
+  expected?: { fromSha?: string; toSha?: string };
+  /** Default: merge-tree when git ≥ 2.38, else a temporary worktree. */
+  strategy?: MergeStrategy;
+}
+
+export interface PromoteResult {
+  fromSha: string;
+  /** `<remote>/<to>` before the promotion. */
+  previousToSha: string;
+  /** `<remote>/<to>` after the promotion (equals previousToSha when there was nothing to move). */
+  toSha: string;
+  commits: CommitInfo[];
+  fastForward: boolean;
+  /** Set when a merge commit was created and pushed. */
+  mergeCommit: string | undefined;
+  upToDate: boolean;
+  pushed: boolean;
+  /** What happened to the local `to` branch. */
+  local: LocalFollow;
+}
+
+/** Fetch `from` and `to`, then describe what a promotion would move. Changes only remote-tracking refs. */
+export async function promotePreview(target: PromoteTarget): Promise<PromotePreview> {
+  validate(target);
+  const repo = await openRepo(target.cwd);
+  const { missing } = await repo.fetch(target.remote, [target.from, target.to], {
+    signal: target.signal,
+    onEvent: target.onEvent,
+  });
+  if (missing.length > 0) {
+    const branch = missing[0] ?? target.from;
+    throw new PreflightError('git.no-remote-branch', `${target.remote} has no branch "${branch}"`, {
+      hint: `git push -u ${target.remote} ${branch}`,
+    });
+  }
+  return describe(repo, target);
+}
+
+async function describe(repo: GitRepo, target: PromoteTarget): Promise<PromotePreview> {
+  const { remote, from, to } = target;
+  const fromSha = await repo.headSha(`refs/remotes/${remote}/${from}`);
+  const toSha = await repo.headSha(`refs/remotes/${remote}/${to}`);
+  const commits = await repo.commitsBetween(toSha, fromSha);
+  const toContained = await repo.isAncestor(toSha, fromSha);
+  const upToDate = commits.length === 0;
+  return {
+    remote,
+    from,
+    to,
+    fromSha,
+    toSha,
+    commits,
+    fastForward: !upToDate && toContained,
+    diverged: !upToDate && !toContained,
+    upToDate,
+    localFrom: await relation(repo, from, fromSha),
+    localTo: await relation(repo, to, toSha),
+    currentBranch: await repo.currentBranch(),
+  };
+}
+
+async function relation(
+  repo: GitRepo,
+  branch: string,
+  remoteSha: string,
+): Promise<{ sha: string | undefined; relation: BranchRelation }> {
+  const sha = await repo.resolve(`refs/heads/${branch}`);
+  if (!sha) return { sha, relation: 'absent' };
+  if (sha === remoteSha) return { sha, relation: 'equal' };
+  const { ahead, behind } = await repo.aheadBehind(sha, remoteSha);
+  const rel: BranchRelation = ahead > 0 && behind > 0 ? 'diverged' : ahead > 0 ? 'ahead' : 'behind';
+  return { sha, relation: rel };
+}
+
+/**
+ * Move `<remote>/<from>` onto `<remote>/<to>`: fast-forward, or (mode 'merge', diverged) a merge commit
+ * built outside the user's checkout; push `to` with a plain push (never forced); then let local `to`
+ * follow. Until the push nothing the user can see changes except remote-tracking refs; any failure or
+ * interrupt before the push leaves branch, HEAD, index, working tree, stash and local refs as they were.
+ */
+export async function promoteMerge(options: PromoteOptions): Promise<PromoteResult> {
+  validate(options);
+  const { remote, from, to, signal, onEvent } = options;
+  throwIfAborted(signal);
+  const repo = await openRepo(options.cwd);
+  await assertCleanTree(repo);
+  throwIfAborted(signal);
+
+  const preview = await promotePreview(options);
+  throwIfAborted(signal);
+  assertExpected(options, preview);
+  assertLocalToNotOutOfDate(preview);
+
+  const unchanged: PromoteResult = {
+    fromSha: preview.fromSha,
+    previousToSha: preview.toSha,
+    toSha: preview.toSha,
+    commits: preview.commits,
+    fastForward: false,
+    mergeCommit: undefined,
+    upToDate: true,
+    pushed: false,
+    local: { kind: 'unchanged' },
+  };
+  if (preview.upToDate) return unchanged;
+  if (preview.diverged && options.mode === 'ff-only') {
+    throw new GitStepError(
+      'git.diverged',
+      `${remote}/${to} has commits that ${remote}/${from} lacks: cannot fast-forward ${to} to ${from}`,
+      { hint: `iac promote ${from} ${to} --merge` },
+    );
+  }
+
+  let target = preview.fromSha;
+  let mergeCommit: string | undefined;
+  if (preview.diverged) {
+    mergeCommit = await createMergeCommit({
+      cwd: repo.cwd,
+      base: preview.toSha,
+      incoming: preview.fromSha,
+      message: `Merge branch '${from}' into ${to}`,
+      strategy: options.strategy ?? (await pickMergeStrategy(repo.cwd)),
+      fromName: from,
+      toName: to,
+      conflictHint: `git switch ${to} && git pull --ff-only ${remote} ${to} && git merge ${remote}/${from}`,
+      signal,
+      onEvent,
+    });
+    target = mergeCommit;
+  }
+  throwIfAborted(signal);
+
+  await pushTo(repo, options, target);
+  const local = await followLocalBranch(repo, to, preview.localTo.sha, target, onEvent);
+  return {
+    ...unchanged,
+    toSha: target,
+    fastForward: preview.fastForward,
+    mergeCommit,
+    upToDate: false,
+    pushed: true,
+    local,
+  };
+}
+
+function validate(target: PromoteTarget): void {
+  assertRemoteName(target.remote);
+  assertBranchName(target.from);
+  assertBranchName(target.to);
+  if (target.from === target.to) {
+    throw new PreflightError('git.same-branch', `cannot promote ${target.from} into itself`);
+  }
+}
+
+/** Untracked files count too: a fast-forward of the checked-out branch could collide with them. */
+async function assertCleanTree(repo: GitRepo): Promise<void> {
+  const dirty = await repo.dirtyFiles();
+  if (dirty.length > 0) {
+    throw new PreflightError(
+      'git.dirty',
+      `the working tree has ${dirty.length} uncommitted change${dirty.length === 1 ? '' : 's'}: nothing was changed`,
+      { hint: 'git stash --include-untracked   # or commit them, then re-run', details: dirty.slice(0, 20) },
+    );
+  }
+  const inProgress = await operationInProgress(repo);
+  if (inProgress) {
+    throw new PreflightError('git.in-progress', `a ${inProgress} is in progress in ${repo.cwd}`, {
+      hint: `git ${inProgress} --continue   # or --abort`,
+    });
+  }
+}
+
+async function operationInProgress(repo: GitRepo): Promise<string | undefined> {
+  const markers: [string, string][] = [
+    ['MERGE_HEAD', 'merge'],
+    ['rebase-merge', 'rebase'],
+    ['rebase-apply', 'rebase'],
+    ['CHERRY_PICK_HEAD', 'cherry-pick'],
+    ['REVERT_HEAD', 'revert'],
+  ];
+  for (const [marker, operation] of markers) {
+    const path = await gitText(repo.cwd, ['rev-parse', '--git-path', marker]);
+    if (existsSync(isAbsolute(path) ? path : resolvePath(repo.cwd, path))) return operation;
+  }
+  return undefined;
+}
+
+function assertExpected(options: PromoteOptions, preview: PromotePreview): void {
+  const { remote, from, to, expected } = options;
+  const checks: [string, string | undefined, string][] = [
+    [from, expected?.fromSha, preview.fromSha],
+    [to, expected?.toSha, preview.toSha],
+  ];
+  for (const [branch, want, got] of checks) {
+    if (want !== undefined && want !== got) {
+      throw new PreflightError(
+        'git.remote-moved',
+        `${remote}/${branch} moved since the preview (${want.slice(0, 7)} → ${got.slice(0, 7)}): nothing was changed`,
+        { hint: `iac promote ${from} ${to}   # review the new preview` },
+      );
+    }
+  }
+}
+
+/** The local `to` must match the remote one: otherwise either the remote moved or local work would be orphaned. */
+function assertLocalToNotOutOfDate(preview: PromotePreview): void {
+  const { remote, to, localTo, currentBranch } = preview;
+  if (localTo.relation === 'absent' || localTo.relation === 'equal') return;
+  if (localTo.relation === 'behind') {
+    throw new PreflightError(
+      'git.remote-moved',
+      `${remote}/${to} has commits your local ${to} lacks (the remote moved): nothing was changed`,
+      {
+        hint:
+          currentBranch === to ? `git pull --ff-only ${remote} ${to}` : `git fetch ${remote} ${to}:${to}`,
+      },
+    );
+  }
+  throw new PreflightError(
+    'git.local-ahead',
+    `your local ${to} has commits that are not on ${remote}/${to}: nothing was changed`,
+    { hint: `git log ${remote}/${to}..${to}   # push or move them first` },
+  );
+}
+
+async function pushTo(repo: GitRepo, options: PromoteOptions, sha: string): Promise<void> {
+  const { remote, to, signal, onEvent } = options;
+  const url = await repo.remoteUrl(remote);
+  const refspec = `${sha}:refs/heads/${to}`;
+  onEvent?.({ type: 'pushing', remote, refspec, sha });
+  try {
+    await runGit(repo.cwd, ['push', '--porcelain', '--', remote, refspec], { signal });
+  } catch (error) {
+    if (error instanceof InterruptedError) {
+      throw new InterruptedError(`interrupted while pushing ${to} to ${remote}: it may or may not have been updated`, {
+        hint: `git ls-remote ${remote} ${to}   # compare with ${sha.slice(0, 12)}`,
+      });
+    }
+    const rejected = error instanceof GitCommandError ? parsePushPorcelain(error.stdout).find((r) => r.flag === '!') : undefined;
+    if (rejected && isNonFastForward(rejected)) {
+      throw new PreflightError('git.remote-moved', `${remote}/${to} moved during the promotion: nothing was pushed`, {
+        hint: `iac promote ${options.from} ${to}`,
+      });
+    }
+    throw pushError(error, remote, url, to);
+  }
+  onEvent?.({ type: 'pushed', remote, refspec, sha, alreadyUpToDate: false });
+}
+

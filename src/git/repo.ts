@@ -1,0 +1,202 @@
+import { PreflightError, UsageError } from '../errors.js';
+import { networkError } from './classify.js';
+import type { GitEventListener } from './events.js';
+import { assertBranchName, assertRemoteName } from './names.js';
+import { GitCommandError, gitText, runGit } from './run.js';
+
+export interface CommitInfo {
+  sha: string;
+  shortSha: string;
+  subject: string;
+  author: string;
+  /** Author date, ISO 8601. */
+  date: string;
+}
+
+export interface AheadBehind {
+  ahead: number;
+  behind: number;
+}
+
+/** Read-mostly view of one repository; the only mutation here is `fetch`. */
+export interface GitRepo {
+  readonly cwd: string;
+  toplevel(): Promise<string>;
+  /** Checked-out branch, or undefined on a detached HEAD. */
+  currentBranch(): Promise<string | undefined>;
+  /** Full SHA of a ref (default HEAD). */
+  headSha(ref?: string): Promise<string>;
+  /** Full SHA, or undefined when the ref does not exist. */
+  resolve(ref: string): Promise<string | undefined>;
+  isClean(): Promise<boolean>;
+  /** `git status --porcelain` entries, untracked files included (`?? path`). */
+  dirtyFiles(): Promise<string[]>;
+  remoteUrl(remote: string): Promise<string>;
+  branches(): Promise<string[]>;
+  remoteBranches(remote: string): Promise<string[]>;
+  /** The `<remote>/<branch>` the branch tracks, if any. */
+  upstream(branch: string): Promise<string | undefined>;
+  /** Fetch the given branches (all when omitted) into `refs/remotes/<remote>/`; reports those the remote lacks. */
+  fetch(remote: string, branches?: string[], options?: FetchOptions): Promise<FetchResult>;
+  aheadBehind(local: string, remoteRef: string): Promise<AheadBehind>;
+  isAncestor(ancestor: string, descendant: string): Promise<boolean>;
+  /** Commits reachable from head but not from base, newest first. */
+  commitsBetween(base: string, head: string): Promise<CommitInfo[]>;
+}
+
+export interface FetchOptions {
+  signal?: AbortSignal;
+  onEvent?: GitEventListener;
+}
+
+export interface FetchResult {
+  /** Requested branches that do not exist on the remote. */
+  missing: string[];
+}
+
+/** Branch → SHA for those of `branches` that exist on the remote (one `ls-remote` round trip). */
+export async function remoteHeads(
+  cwd: string,
+  remote: string,
+  branches: string[],
+  signal?: AbortSignal,
+): Promise<Map<string, string>> {
+  const refs = branches.map((b) => `refs/heads/${b}`);
+  const out = await runGit(cwd, ['ls-remote', '--heads', '--', remote, ...refs], { signal });
+  const heads = new Map<string, string>();
+  for (const line of out.stdout.split('\n')) {
+    const [sha, ref] = line.split('\t');
+    if (sha && ref?.startsWith('refs/heads/')) heads.set(ref.slice('refs/heads/'.length), sha);
+  }
+  return heads;
+}
+
+const FIELD = '\x1f';
+const RECORD = '\x1e';
+
+export function parseCommitLog(output: string): CommitInfo[] {
+  return output
+    .split(RECORD)
+    .map((record) => record.replace(/^\n/, ''))
+    .filter((record) => record.trim() !== '')
+    .map((record) => {
+      const [sha = '', shortSha = '', subject = '', author = '', date = ''] = record.split(FIELD);
+      return { sha, shortSha, subject, author, date: date.trim() };
+    });
+}
+
+export async function openRepo(cwd: string): Promise<GitRepo> {
+  let top: string;
+  try {
+    top = await gitText(cwd, ['rev-parse', '--show-toplevel']);
+  } catch (error) {
+    if (error instanceof GitCommandError) {
+      throw new UsageError('git.not-a-repo', `${cwd} is not inside a git repository`, { hint: 'git init' });
+    }
+    throw error;
+  }
+  const git = (args: string[]): Promise<string> => gitText(top, args);
+
+  const resolve = async (ref: string): Promise<string | undefined> => {
+    const out = await runGit(top, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {
+      okExitCodes: [1],
+    });
+    return out.exitCode === 0 ? out.stdout.trim() : undefined;
+  };
+
+  const remoteUrl = async (remote: string): Promise<string> => {
+    assertRemoteName(remote);
+    const out = await runGit(top, ['remote', 'get-url', '--', remote], { okExitCodes: [2, 128] });
+    if (out.exitCode !== 0) {
+      throw new PreflightError('git.no-remote', `no git remote named "${remote}"`, {
+        hint: `git remote add ${remote} <url>`,
+      });
+    }
+    return out.stdout.trim();
+  };
+
+  const dirtyFiles = async (): Promise<string[]> =>
+    (await runGit(top, ['status', '--porcelain=v1', '--untracked-files=all'])).stdout
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+
+  const repo: GitRepo = {
+    cwd: top,
+    toplevel: async () => top,
+    async currentBranch() {
+      const out = await runGit(top, ['symbolic-ref', '--quiet', '--short', 'HEAD'], { okExitCodes: [1] });
+      return out.exitCode === 0 ? out.stdout.trim() : undefined;
+    },
+    async headSha(ref = 'HEAD') {
+      const sha = await resolve(ref);
+      if (!sha) throw new PreflightError('git.no-ref', `git ref "${ref}" does not exist`, { hint: 'git branch -a' });
+      return sha;
+    },
+    resolve,
+    dirtyFiles,
+    isClean: async () => (await dirtyFiles()).length === 0,
+    remoteUrl,
+    async branches() {
+      const out = await git(['for-each-ref', '--format=%(refname:short)', 'refs/heads/']);
+      return out === '' ? [] : out.split('\n');
+    },
+    async remoteBranches(remote) {
+      assertRemoteName(remote);
+      const prefix = `refs/remotes/${remote}/`;
+      const out = await git(['for-each-ref', '--format=%(refname)', prefix]);
+      return out
+        .split('\n')
+        .filter((ref) => ref !== '' && ref !== `${prefix}HEAD`)
+        .map((ref) => ref.slice(prefix.length));
+    },
+    async upstream(branch) {
+      assertBranchName(branch);
+      const out = await runGit(
+        top,
+        ['rev-parse', '--abbrev-ref', '--symbolic-full-name', '--end-of-options', `${branch}@{upstream}`],
+        { okExitCodes: [128] },
+      );
+      return out.exitCode === 0 ? out.stdout.trim() : undefined;
+    },
+    async fetch(remote, branches, options = {}) {
+      assertRemoteName(remote);
+      branches?.forEach(assertBranchName);
+      const url = await remoteUrl(remote);
+      options.onEvent?.({ type: 'fetching', remote, branches: branches ?? [] });
+      let wanted = branches;
+      let missing: string[] = [];
+      try {
+        if (branches) {
+          // One fetch fails as a whole when a branch is absent remotely, so ask which exist first.
+          const present = await remoteHeads(top, remote, branches, options.signal);
+          wanted = branches.filter((b) => present.has(b));
+          missing = branches.filter((b) => !present.has(b));
+        }
+        // Explicit refspecs so the remote-tracking refs are updated whatever remote.<name>.fetch says.
+        const refspecs = wanted?.map((b) => `+refs/heads/${b}:refs/remotes/${remote}/${b}`) ?? [];
+        if (!wanted || refspecs.length > 0) {
+          await runGit(top, ['fetch', '--quiet', '--no-tags', '--', remote, ...refspecs], { signal: options.signal });
+        }
+      } catch (error) {
+        throw networkError(error, remote, url, 'fetch from');
+      }
+      options.onEvent?.({ type: 'fetched', remote });
+      return { missing };
+    },
+    async aheadBehind(local, remoteRef) {
+      const out = await git(['rev-list', '--left-right', '--count', '--end-of-options', `${local}...${remoteRef}`]);
+      const [ahead = '0', behind = '0'] = out.split(/\s+/);
+      return { ahead: Number(ahead), behind: Number(behind) };
+    },
+    async isAncestor(ancestor, descendant) {
+      const out = await runGit(top, ['merge-base', '--is-ancestor', ancestor, descendant], { okExitCodes: [1] });
+      return out.exitCode === 0;
+    },
+    async commitsBetween(base, head) {
+      const format = ['%H', '%h', '%s', '%an', '%aI'].join(FIELD) + RECORD;
+      const out = await runGit(top, ['log', `--format=${format}`, '--end-of-options', `${base}..${head}`]);
+      return parseCommitLog(out.stdout);
+    },
+  };
+  return repo;
+}

@@ -1,0 +1,544 @@
+/**
+ * A typed Jenkins REST client (protocols/jenkins.md): trigger, queue, builds, console, stop.
+ * Authenticates with Basic user + API token (no crumb needed); without a token it uses a crumb bound
+ * to the JSESSIONID session cookie. Idempotent GETs are retried; the trigger POST never is.
+ */
+import { BuildError, InterruptedError, PreflightError, UnreachableError, UsageError } from '../errors.js';
+import {
+  type BuildInfo,
+  type JobInfo,
+  type QueueItem,
+  UnexpectedJenkinsResponse,
+  isRecord,
+  parseBuild,
+  parseJob,
+  parseQueueItem,
+  pickRevision,
+} from './model.js';
+import { type JobRef, describeJob, jobRefUrlPath, normalizeBaseUrl, queueIdFromLocation, resolveUnderBase } from './paths.js';
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_RETRY,
+  Deadline,
+  type RetryPolicy,
+  backoffDelay,
+  isTransientNetworkError,
+  sleep,
+  unreachable,
+} from './transport.js';
+import { decodeConsoleBytes } from './console-decode.js';
+
+export type { RetryPolicy } from './transport.js';
+
+export interface JenkinsClientOptions {
+  baseUrl: string;
+  user?: string;
+  token?: string;
+  /** Allow sending credentials over plain http to a host other than loopback. */
+  allowInsecureHttp?: boolean;
+  retry?: RetryPolicy;
+  /** Time to wait for response headers (and between body chunks while streaming). */
+  requestTimeoutMs?: number;
+}
+
+export interface TriggerResult {
+  queueId: number;
+  queueUrl: string;
+  /** 303: an identical item was already waiting; our parameters were folded into it. */
+  alreadyQueued: boolean;
+  /** Parameters we sent that the job does not define (Jenkins ignores them silently). */
+  ignoredParameters: string[];
+}
+
+export interface BuildSummary {
+  number: number;
+  url: string;
+  result: BuildInfo['result'];
+  building: boolean;
+  timestamp: number | undefined;
+  durationMs: number;
+  sha: string | undefined;
+}
+
+export interface LastBuilds {
+  builds: BuildSummary[];
+  inQueue: boolean;
+  queueWhy: string | null;
+}
+
+export interface ProgressiveChunk {
+  text: string;
+  nextStart: number;
+  moreData: boolean;
+}
+
+/** An open progressiveText response whose body is read by the caller (see ConsoleReader). */
+export interface ProgressiveStream {
+  textSize: number;
+  moreData: boolean;
+  body: AsyncIterable<Uint8Array>;
+}
+
+const CRUMB_FAILURE = /no valid crumb/i;
+const AUTH_HINT =
+  'set IAC_JENKINS_USER and IAC_JENKINS_TOKEN (an API token from your Jenkins user page → Security), or add a ~/.netrc entry for the Jenkins host';
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+interface RequestOptions {
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+  /** GETs only: retry 5xx and transient network errors. */
+  retry?: boolean;
+}
+
+export class JenkinsClient {
+  /** Base URL with trailing slash and context path, without credentials: safe to show. */
+  readonly baseUrl: string;
+  /** Body bytes received for console requests (the console benchmark reads this). */
+  readonly stats = { requests: 0, consoleBytes: 0 };
+  private readonly authorization: string | undefined;
+  private readonly user: string | undefined;
+  readonly retryPolicy: RetryPolicy;
+  private readonly timeoutMs: number;
+  private crumb: { field: string; value: string } | null | undefined;
+  private sessionCookie: string | undefined;
+  private reached = false;
+
+  constructor(opts: JenkinsClientOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(opts.baseUrl);
+    } catch {
+      throw new UsageError('jenkins.url', `Jenkins URL is not a URL: ${opts.baseUrl.replace(/\/\/[^@/]*@/, '//')}`, {
+        hint: 'set jenkins.url in iac.yaml to e.g. https://ci.example.com/ (with any context path)',
+      });
+    }
+    this.baseUrl = normalizeBaseUrl(opts.baseUrl);
+    this.user = opts.user;
+    this.retryPolicy = opts.retry ?? DEFAULT_RETRY;
+    this.timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (opts.user && opts.token) {
+      if (parsed.protocol === 'http:' && !isLoopback(parsed.hostname) && !opts.allowInsecureHttp) {
+        throw new PreflightError('jenkins.insecure-http', `refusing to send Jenkins credentials over plain http to ${parsed.host}`, {
+          hint: 'use an https:// jenkins.url, or set jenkins.allowInsecureHttp: true in iac.yaml if this network is trusted',
+        });
+      }
+      this.authorization = `Basic ${Buffer.from(`${opts.user}:${opts.token}`).toString('base64')}`;
+    }
+  }
+
+  /** `…/job/a/job/b/` under the base URL. */
+  jobUrl(job: JobRef): string {
+    return resolveUnderBase(this.baseUrl, jobRefUrlPath(job));
+  }
+
+  /** Build URLs are built from our base URL, never taken from JSON (Jenkins' root URL may be internal). */
+  buildUrl(job: JobRef, number: number): string {
+    return `${this.jobUrl(job)}${number}/`;
+  }
+
+  async getJob(job: JobRef, signal?: AbortSignal): Promise<JobInfo> {
+    const { parameterized: _parameterized, ...info } = await this.getJobWithKind(job, signal);
+    return info;
+  }
+
+  /**
+   * Queues a build: `buildWithParameters` for parameterized jobs, `build` otherwise, `delay=0sec`.
+   * Sent at most once: after the POST left, any failure is reported as "outcome unknown", never retried.
+   */
+  async trigger(job: JobRef, params: Record<string, string>, signal?: AbortSignal): Promise<TriggerResult> {
+    const info = await this.getJobWithKind(job, signal);
+    const names = Object.keys(params);
+    if (!info.parameterized && names.length > 0) {
+      throw new UsageError('jenkins.not-parameterized', `Jenkins job ${describeJob(job)} takes no parameters, but iac.yaml passes ${names.join(', ')}`, {
+        hint: 'add these parameters to the job ("This project is parameterized"), or remove them from jenkins.parameters in iac.yaml',
+      });
+    }
+    if (!info.buildable) throw this.notBuildable(job);
+    const endpoint = info.parameterized ? 'buildWithParameters' : 'build';
+    const url = `${this.jobUrl(job)}${endpoint}?delay=0sec`;
+    const form = new URLSearchParams(params).toString();
+    const headers: Record<string, string> = info.parameterized ? { 'content-type': 'application/x-www-form-urlencoded' } : {};
+    const response = await this.post(url, { headers, ...(info.parameterized ? { body: form } : {}), signal }, () =>
+      `the trigger of ${describeJob(job)} may or may not have queued a build`,
+    );
+    await response.body?.cancel();
+    const location = response.headers.get('location');
+    const queueId = queueIdFromLocation(location);
+    if ((response.status === 201 || response.status === 303 || response.status === 302) && queueId !== undefined) {
+      return {
+        queueId,
+        queueUrl: resolveUnderBase(this.baseUrl, `queue/item/${queueId}/`),
+        alreadyQueued: response.status === 303,
+        ignoredParameters: names.filter((name) => !info.parameterNames.includes(name)),
+      };
+    }
+    if (response.status === 201 || response.status === 303) {
+      throw new UnreachableError('jenkins.no-location', `Jenkins queued ${describeJob(job)} but sent no queue Location, so the build cannot be followed`, {
+        hint: `open ${this.jobUrl(job)} to follow it (Jenkins older than 1.519 does not report queue items)`,
+      });
+    }
+    if (response.status === 302) {
+      throw new BuildError('NOT_BUILT', `Jenkins did not schedule ${describeJob(job)} (answered 302 without a queue item)`, {
+        hint: `open ${this.jobUrl(job)}: a plugin may have vetoed the build, or the job is a multibranch project (use a branch job)`,
+      });
+    }
+    throw this.triggerRejected(job, response.status, response.statusText);
+  }
+
+  async getQueueItem(queueId: number, signal?: AbortSignal): Promise<QueueItem | undefined> {
+    const json = await this.getJson(`queue/item/${queueId}/api/json`, signal, () => undefined);
+    return json === undefined ? undefined : this.parse(() => parseQueueItem(json));
+  }
+
+  /** The build, or undefined while it does not exist (404). */
+  async getBuild(job: JobRef, number: number, signal?: AbortSignal): Promise<BuildInfo | undefined> {
+    const json = await this.getJson(`${this.buildUrl(job, number)}api/json`, signal, () => undefined);
+    return json === undefined ? undefined : this.parse(() => parseBuild(json));
+  }
+
+  /** Among the newest 100 builds, the one started from queue item `queueId` (after the queue forgot it). */
+  async findBuildByQueueId(job: JobRef, queueId: number, signal?: AbortSignal): Promise<{ number: number; url: string } | undefined> {
+    const json = await this.getJson(`${this.jobUrl(job)}api/json?tree=builds[number,url,queueId]{0,100}`, signal, () => {
+      throw this.jobNotFound(job);
+    });
+    const builds = isRecord(json) && Array.isArray(json.builds) ? json.builds.filter(isRecord) : [];
+    const match = builds.find((build) => build.queueId === queueId);
+    if (!match || typeof match.number !== 'number') return undefined;
+    return { number: match.number, url: this.buildUrl(job, match.number) };
+  }
+
+  /** The newest `n` builds with result, age and revision, and whether a build is waiting in the queue. */
+  async lastBuilds(job: JobRef, n: number, signal?: AbortSignal): Promise<LastBuilds> {
+    const fields = 'number,url,result,building,timestamp,duration,queueId,actions[lastBuiltRevision[SHA1],remoteUrls,revision[hash]]';
+    const json = await this.getJson(`${this.jobUrl(job)}api/json?tree=builds[${fields}]{0,${n}},inQueue,queueItem[why]`, signal, () => {
+      throw this.jobNotFound(job);
+    });
+    if (!isRecord(json)) throw this.unexpected(new UnexpectedJenkinsResponse('job is not a JSON object'));
+    const builds = (Array.isArray(json.builds) ? json.builds : []).slice(0, n).map((raw) => {
+      const build = this.parse(() => parseBuild(raw));
+      return {
+        number: build.number,
+        url: this.buildUrl(job, build.number),
+        result: build.result,
+        building: build.building,
+        timestamp: build.timestamp,
+        durationMs: build.durationMs,
+        sha: pickRevision(build.revisions)?.sha,
+      };
+    });
+    const queueItem = isRecord(json.queueItem) ? json.queueItem : undefined;
+    return { builds, inQueue: json.inQueue === true, queueWhy: typeof queueItem?.why === 'string' ? queueItem.why : null };
+  }
+
+  /**
+   * One progressiveText read from byte `start`, buffered: fine for small logs; ConsoleReader streams.
+   * CRLF (Jenkins' line-end normalization) comes back as LF; an incomplete UTF-8 character at the end
+   * is left for the next read (`nextStart` points at it).
+   */
+  async progressiveText(buildUrl: string, start: number, signal?: AbortSignal): Promise<ProgressiveChunk> {
+    const stream = await this.openProgressiveText(buildUrl, start, signal);
+    const parts: Uint8Array[] = [];
+    for await (const part of stream.body) parts.push(part);
+    if (stream.textSize < start) return { text: '', nextStart: start, moreData: stream.moreData };
+    const decoded = decodeConsoleBytes(Buffer.concat(parts));
+    return { text: decoded.text, nextStart: stream.textSize - decoded.pending.length, moreData: stream.moreData };
+  }
+
+  /** Opens `logText/progressiveText?start=N`; the caller reads (and may lose) the body. */
+  async openProgressiveText(buildUrl: string, start: number, signal?: AbortSignal): Promise<ProgressiveStream> {
+    const url = `${buildUrl.replace(/\/?$/, '/')}logText/progressiveText?start=${start}`;
+    for (let attempt = 0; ; attempt++) {
+      const deadline = new Deadline(this.timeoutMs, signal);
+      let response: Response;
+      try {
+        response = await this.fetchOnce(url, { signal: deadline.signal }, signal);
+      } catch (error) {
+        deadline.clear();
+        if (attempt + 1 < this.retryPolicy.attempts && this.retryable(error)) {
+          await sleep(backoffDelay(this.retryPolicy, attempt), signal);
+          continue;
+        }
+        throw this.networkFailure(error, signal);
+      }
+      if (response.status >= 500 && attempt + 1 < this.retryPolicy.attempts) {
+        deadline.clear();
+        await response.body?.cancel();
+        await sleep(backoffDelay(this.retryPolicy, attempt), signal);
+        continue;
+      }
+      if (response.status !== 200) {
+        deadline.clear();
+        await response.body?.cancel();
+        throw this.statusError(response, `console of ${buildUrl}`);
+      }
+      const textSize = Number(response.headers.get('x-text-size') ?? 'NaN');
+      if (!Number.isFinite(textSize)) {
+        deadline.clear();
+        await response.body?.cancel();
+        throw this.unexpected(new UnexpectedJenkinsResponse('console response without X-Text-Size'));
+      }
+      return {
+        textSize,
+        moreData: response.headers.get('x-more-data') === 'true',
+        body: this.streamBody(response, deadline),
+      };
+    }
+  }
+
+  /** Asks Jenkins to abort the build (`/stop`, 302). The build ends ABORTED shortly after. */
+  async stop(buildUrl: string, signal?: AbortSignal): Promise<void> {
+    const response = await this.post(`${buildUrl.replace(/\/?$/, '/')}stop`, { signal }, () => `stopping ${buildUrl} may or may not have worked`);
+    await response.body?.cancel();
+    if (response.status === 302 || response.status === 200 || response.status === 303) return;
+    if (response.status === 404) {
+      throw new UsageError('jenkins.build-not-found', `Jenkins build ${buildUrl} does not exist`, { hint: 'check the build URL' });
+    }
+    throw this.statusError(response, `stop ${buildUrl}`);
+  }
+
+  // ——— internals ———
+
+  private async getJobWithKind(job: JobRef, signal?: AbortSignal): Promise<JobInfo & { parameterized: boolean }> {
+    const json = await this.getJson(`${this.jobUrl(job)}api/json`, signal, () => {
+      throw this.jobNotFound(job);
+    });
+    const info = this.parse(() => parseJob(json));
+    return { ...info, url: this.jobUrl(job) };
+  }
+
+  private parse<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw this.unexpected(error);
+    }
+  }
+
+  private unexpected(error: unknown): UnreachableError {
+    const what = error instanceof Error ? error.message : 'unexpected answer';
+    return new UnreachableError('jenkins.unexpected-response', `Jenkins at ${this.baseUrl} gave an unexpected answer: ${what}`, {
+      hint: `check that ${this.baseUrl} is a Jenkins server (its pages carry an X-Jenkins header)`,
+    });
+  }
+
+  /** GET + JSON with retries; a 404 is handed to `onNotFound`. Body read failures are retried too. */
+  private async getJson(pathOrUrl: string, signal: AbortSignal | undefined, onNotFound: () => undefined): Promise<unknown> {
+    const url = /^https?:/.test(pathOrUrl) ? pathOrUrl : resolveUnderBase(this.baseUrl, pathOrUrl);
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt + 1 >= this.retryPolicy.attempts;
+      const deadline = new Deadline(this.timeoutMs, signal);
+      try {
+        const response = await this.fetchOnce(url, { signal: deadline.signal }, signal);
+        if (response.status === 404) {
+          await response.body?.cancel();
+          return onNotFound();
+        }
+        if (response.status >= 500 && !last) {
+          await response.body?.cancel();
+          await sleep(backoffDelay(this.retryPolicy, attempt), signal);
+          continue;
+        }
+        if (response.status !== 200) {
+          await response.body?.cancel();
+          throw this.statusError(response, url);
+        }
+        const text = await response.text();
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          throw this.unexpected(new UnexpectedJenkinsResponse(`${new URL(url).pathname} did not answer JSON`));
+        }
+      } catch (error) {
+        if (error instanceof UnreachableError || error instanceof UsageError || error instanceof InterruptedError) throw error;
+        if (!last && this.retryable(error)) {
+          await sleep(backoffDelay(this.retryPolicy, attempt), signal);
+          continue;
+        }
+        throw this.networkFailure(error, signal);
+      } finally {
+        deadline.clear();
+      }
+    }
+  }
+
+  private retryable(error: unknown): boolean {
+    return isTransientNetworkError(error, this.reached);
+  }
+
+  private async fetchOnce(url: string, init: RequestOptions, outerSignal: AbortSignal | undefined): Promise<Response> {
+    if (outerSignal?.aborted) throw new InterruptedError();
+    const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+    if (this.authorization) headers.authorization = this.authorization;
+    if (this.sessionCookie) headers.cookie = this.sessionCookie;
+    this.stats.requests++;
+    const response = await fetch(url, {
+      method: init.method ?? 'GET',
+      headers,
+      body: init.body ?? null,
+      redirect: 'manual',
+      signal: init.signal ?? null,
+    });
+    this.reached = true;
+    if (response.status === 401 || (response.status === 403 && !(await this.isCrumbFailure(response)))) {
+      await response.body?.cancel().catch(() => undefined);
+      throw this.authError(response);
+    }
+    return response;
+  }
+
+  /** 403 means a bad crumb, no authentication, or a missing permission; only the first is retried with a fresh crumb. */
+  private async isCrumbFailure(response: Response): Promise<boolean> {
+    if (CRUMB_FAILURE.test(response.statusText)) return true;
+    const body = await response.clone().text().catch(() => '');
+    return CRUMB_FAILURE.test(body);
+  }
+
+  private authError(response: Response): UnreachableError {
+    if (response.status === 401) {
+      return new UnreachableError('jenkins.unauthorized', `Jenkins at ${this.baseUrl} rejected the credentials${this.user ? ` of user ${this.user}` : ''} (401)`, {
+        hint: AUTH_HINT,
+      });
+    }
+    const who = response.headers.get('x-you-are-authenticated-as');
+    const permission = response.headers.get('x-required-permission');
+    if (!who || who === 'anonymous') {
+      return new UnreachableError('jenkins.forbidden', `Jenkins at ${this.baseUrl} requires authentication (403)`, { hint: AUTH_HINT });
+    }
+    return new UnreachableError(
+      'jenkins.forbidden',
+      `Jenkins at ${this.baseUrl}: user ${who} lacks ${permission ? `the ${permission} permission` : 'a permission'} (403)`,
+      { hint: `ask a Jenkins administrator to grant ${permission ?? 'the permission'} to ${who}, or use another user's token` },
+    );
+  }
+
+  private statusError(response: Response, what: string): UnreachableError {
+    return new UnreachableError('jenkins.http-error', `Jenkins at ${this.baseUrl} answered ${response.status} ${response.statusText} for ${what}`.trim(), {
+      hint: response.status === 503 ? 'Jenkins is starting or restarting; run the command again in a minute' : `check ${this.baseUrl} in a browser`,
+    });
+  }
+
+  private networkFailure(error: unknown, signal: AbortSignal | undefined): Error {
+    if (signal?.aborted) return new InterruptedError();
+    if (error instanceof UnreachableError || error instanceof UsageError || error instanceof InterruptedError) return error;
+    return unreachable(this.baseUrl, error);
+  }
+
+  private jobNotFound(job: JobRef): UsageError {
+    return new UsageError('jenkins.job-not-found', `Jenkins job ${describeJob(job)} not found at ${this.baseUrl}`, {
+      hint: `check jenkins.job in iac.yaml (folders are separated by "/"; for a multibranch branch set multibranch: true) and that the user can see ${this.jobUrl(job)}`,
+    });
+  }
+
+  private notBuildable(job: JobRef): PreflightError {
+    return new PreflightError('jenkins.not-buildable', `Jenkins job ${describeJob(job)} is not buildable (disabled, or a folder)`, {
+      hint: `enable the job at ${this.jobUrl(job)}, or point jenkins.job at a buildable job`,
+    });
+  }
+
+  private triggerRejected(job: JobRef, status: number, statusText: string): Error {
+    const name = describeJob(job);
+    if (status === 404) return this.jobNotFound(job);
+    if (status === 409) return this.notBuildable(job);
+    if (status === 400 || status === 405) {
+      return new UsageError('jenkins.trigger-rejected', `Jenkins refused to queue ${name}: ${status} ${statusText}`.trim(), {
+        hint: `check the job's parameters at ${this.jobUrl(job)} against jenkins.parameters in iac.yaml`,
+      });
+    }
+    return new UnreachableError('jenkins.trigger-unknown', `Jenkins answered ${status} ${statusText} to the trigger of ${name}: a build may or may not be queued`.trim(), {
+      hint: `open ${this.jobUrl(job)} to see whether a build started before running the command again`,
+    });
+  }
+
+  /** Sends a POST once (plus one resend when the crumb filter rejected it unprocessed). */
+  private async post(url: string, init: RequestOptions, unknownOutcome: () => string): Promise<Response> {
+    for (let crumbAttempt = 0; ; crumbAttempt++) {
+      if (!this.authorization || crumbAttempt > 0) await this.ensureCrumb(init.signal, crumbAttempt > 0);
+      const headers: Record<string, string> = { ...init.headers };
+      if (this.crumb) headers[this.crumb.field] = this.crumb.value;
+      const deadline = new Deadline(this.timeoutMs, init.signal);
+      let response: Response;
+      try {
+        response = await this.fetchOnce(url, { ...init, method: 'POST', headers, signal: deadline.signal }, init.signal);
+      } catch (error) {
+        if (init.signal?.aborted) throw new InterruptedError();
+        if (error instanceof UnreachableError || error instanceof InterruptedError) throw error;
+        // Never resent: the server may have acted on it.
+        throw unreachable(this.baseUrl, error, `did not answer: ${unknownOutcome()}`);
+      } finally {
+        deadline.clear();
+      }
+      if (response.status === 403 && crumbAttempt === 0) {
+        await response.body?.cancel();
+        continue;
+      }
+      if (response.status === 403) {
+        await response.body?.cancel();
+        throw new UnreachableError('jenkins.crumb', `Jenkins at ${this.baseUrl} rejected the request: no valid crumb (403)`, { hint: AUTH_HINT });
+      }
+      return response;
+    }
+  }
+
+  /** Fetches a crumb (and the JSESSIONID cookie it is bound to); null when CSRF protection is off (404). */
+  private async ensureCrumb(signal: AbortSignal | undefined, refresh: boolean): Promise<void> {
+    if (this.crumb !== undefined && !refresh) return;
+    const url = resolveUnderBase(this.baseUrl, 'crumbIssuer/api/json');
+    const deadline = new Deadline(this.timeoutMs, signal);
+    try {
+      const response = await this.fetchOnce(url, { signal: deadline.signal }, signal);
+      if (response.status === 404) {
+        await response.body?.cancel();
+        this.crumb = null;
+        return;
+      }
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        throw this.statusError(response, 'crumbIssuer');
+      }
+      const cookies = response.headers.getSetCookie().map((cookie) => cookie.split(';')[0] ?? '');
+      const session = cookies.filter((cookie) => /^JSESSIONID/i.test(cookie));
+      if (session.length > 0) this.sessionCookie = session.join('; ');
+      const json = (await response.json()) as unknown;
+      if (!isRecord(json) || typeof json.crumb !== 'string' || typeof json.crumbRequestField !== 'string') {
+        throw this.unexpected(new UnexpectedJenkinsResponse('crumbIssuer answer has no crumb'));
+      }
+      this.crumb = { field: json.crumbRequestField, value: json.crumb };
+    } catch (error) {
+      throw this.networkFailure(error, signal);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  private async *streamBody(response: Response, deadline: Deadline): AsyncGenerator<Uint8Array> {
+    if (!response.body) {
+      deadline.clear();
+      return;
+    }
+    const reader = response.body.getReader();
+    let finished = false;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          finished = true;
+          return;
+        }
+        deadline.refresh();
+        this.stats.consoleBytes += value.byteLength;
+        yield value;
+      }
+    } finally {
+      deadline.clear();
+      // A consumer that stops early must not leave the connection half-read.
+      if (!finished) await reader.cancel().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,78 @@
+/** The pipeline's vocabulary: a Plan is an ordered list of fully resolved Steps. */
+
+export const STEP_IDS = ['git', 'jenkins', 'ansible', 'rollout'] as const;
+export type StepId = (typeof STEP_IDS)[number];
+
+export interface Link {
+  label: string;
+  url: string;
+}
+
+/** One parallel unit inside a step (a workload in the rollout step). */
+export interface SubtaskHandle {
+  readonly title: string;
+  progress(message: string): void;
+  succeed(message?: string): void;
+  fail(message: string): void;
+}
+
+/** What a running step may do. Steps never print: they report through this context. */
+export interface StepContext {
+  readonly signal: AbortSignal;
+  /** `.iac/runs/<timestamp>/`: where steps save full logs. */
+  readonly runDir: string;
+  readonly verbose: boolean;
+  /** One line of current state (queue reason, last console line, kubectl message). */
+  progress(message: string): void;
+  /** Full output (console, ansible task lines): shown live with --verbose, always in --json. */
+  log(text: string): void;
+  link(label: string, url: string): void;
+  warn(message: string): void;
+  /** Registers a secret value so it is masked in every output, log and event. */
+  secret(value: string): void;
+  /** Runs `body` while showing one subtask per title; `body` settles each handle. */
+  subtasks(titles: string[], body: (handles: SubtaskHandle[]) => Promise<void>): Promise<void>;
+}
+
+export interface StepResult {
+  /** One line for the summary, e.g. "#42 SUCCESS" or "3 workloads rolled out". */
+  summary?: string;
+}
+
+export interface Step {
+  readonly id: StepId;
+  readonly title: string;
+  /** What the step would do, fully resolved, for --dry-run ("would …" lines). */
+  describe(): string[];
+  /** Read-only checks that must pass before any step changes anything (missing tool, syntax error). */
+  preflight?(signal: AbortSignal): Promise<void>;
+  run(ctx: StepContext): Promise<StepResult>;
+  /** Told when the run is interrupted after this step started: what keeps running remotely. */
+  onInterrupt?(): string | undefined;
+}
+
+export interface SkippedStep {
+  id: StepId;
+  reason: string;
+}
+
+export interface Plan {
+  command: string;
+  environment: string;
+  branch: string;
+  sha: string;
+  steps: Step[];
+  skipped: SkippedStep[];
+}
+
+export type StepOutcome = 'success' | 'failed' | 'skipped' | 'interrupted' | 'not-run';
+
+export interface StepReport {
+  id: StepId;
+  title: string;
+  outcome: StepOutcome;
+  durationMs: number;
+  summary?: string;
+  links: Link[];
+  warnings: string[];
+}

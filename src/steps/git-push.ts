@@ -1,0 +1,50 @@
+import type { GitEvent } from '../git/events.js';
+import { pushBranch, type PushPlan } from '../git/push.js';
+import type { Step } from '../pipeline/types.js';
+
+/** Pushes exactly the environment branch's commit; refuses when the remote is ahead, never forces. */
+export function gitPushStep(cwd: string, plan: PushPlan): Step {
+  const short = plan.sha.slice(0, 7);
+  return {
+    id: 'git',
+    title: `Push ${plan.branch} to ${plan.remote}`,
+    describe: () => [
+      `would run: git push --porcelain${plan.setsUpstream ? ' --set-upstream' : ''} -- ${plan.remote} ${plan.refspec}`,
+      `commit ${plan.sha} → ${plan.remoteUrl}`,
+      `would first fetch ${plan.remote}/${plan.branch} and refuse if it has commits ${plan.branch} lacks (never forces)`,
+    ],
+    async run(ctx) {
+      const result = await pushBranch({
+        cwd,
+        remote: plan.remote,
+        branch: plan.branch,
+        signal: ctx.signal,
+        onEvent: (event) => ctx.progress(describeGitEvent(event)),
+      });
+      return { summary: result.alreadyUpToDate ? `${short} already on ${plan.remote}/${plan.branch}` : `pushed ${short} to ${plan.remote}/${plan.branch}` };
+    },
+  };
+}
+
+export function describeGitEvent(event: GitEvent): string {
+  switch (event.type) {
+    case 'fetching':
+      return `fetching ${event.remote} ${event.branches.join(' ')}`.trim();
+    case 'fetched':
+      return `fetched ${event.remote}`;
+    case 'pushing':
+      return `pushing ${event.sha.slice(0, 7)} (${event.refspec})`;
+    case 'pushed':
+      return event.alreadyUpToDate ? 'remote already up to date' : `pushed ${event.sha.slice(0, 7)}`;
+    case 'merging':
+      return `merging ${event.from} into ${event.to}`;
+    case 'merge-worktree':
+      return `merging in a temporary worktree`;
+    case 'merged':
+      return `merged: ${event.sha.slice(0, 7)}`;
+    case 'local-updated':
+      return `local ${event.branch} now at ${event.sha.slice(0, 7)}`;
+    case 'local-skipped':
+      return `local ${event.branch} not updated: ${event.reason}`;
+  }
+}

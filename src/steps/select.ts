@@ -1,0 +1,19 @@
+import { UsageError } from '../errors.js';
+import { STEP_IDS, type StepId } from '../pipeline/types.js';
+import { didYouMean } from '../util/suggest.js';
+
+/** `--only a,b` / `--skip c`: which steps run. Unknown names are a usage error, not silently ignored. */
+export function selectSteps(only: string | undefined, skip: string | undefined): Set<StepId> {
+  const parse = (flag: string, text: string): StepId[] =>
+    text
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
+      .map((name) => {
+        if ((STEP_IDS as readonly string[]).includes(name)) return name as StepId;
+        throw new UsageError('usage.unknown-step', `${flag}: unknown step "${name}"${didYouMean(name, STEP_IDS)}; steps: ${STEP_IDS.join(', ')}`);
+      });
+  const selected = new Set<StepId>(only !== undefined ? parse('--only', only) : STEP_IDS);
+  if (skip !== undefined) for (const id of parse('--skip', skip)) selected.delete(id);
+  return selected;
+}
