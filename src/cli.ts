@@ -4,7 +4,8 @@
  * within the start-up budget.
  */
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import type { Command, Option as OptionClass } from 'commander';
+import type * as Commander from 'commander';
 import type { CommandName } from './commands/registry.js';
 
 function packageVersion(): string {
@@ -17,14 +18,14 @@ async function dispatch(name: CommandName, args: Record<string, unknown>, comman
   process.exitCode = await runCommand(name, { ...command.optsWithGlobals(), ...args });
 }
 
-const pipelineOptions = (command: Command, Option: typeof import('commander').Option): Command =>
+const pipelineOptions = (command: Command, Option: typeof OptionClass): Command =>
   command
     .addOption(new Option('--only <steps>', 'run only these steps (git,jenkins,ansible,rollout)').env('IAC_ONLY'))
     .addOption(new Option('--skip <steps>', 'skip these steps').env('IAC_SKIP'))
     .addOption(new Option('--timeout <duration>', 'rollout deadline, e.g. 10m (overrides iac.yaml)').env('IAC_TIMEOUT'))
     .addOption(new Option('--cancel-on-interrupt', 'abort the Jenkins build when you press Ctrl-C'));
 
-export function buildProgram({ Command, Option }: typeof import('commander')): Command {
+export function buildProgram({ Command, Option }: typeof Commander): Command {
   const program = new Command('iac')
     .description('From commit to running cluster: git push → Jenkins → Ansible → Kubernetes rollout, in one command.')
     .version(packageVersion(), '-V, --version')

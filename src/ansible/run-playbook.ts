@@ -68,6 +68,10 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
       const logPath = isAbsolute(opts.logFile) ? opts.logFile : join(opts.cwd, opts.logFile);
       await mkdir(dirname(logPath), { recursive: true });
       log = createWriteStream(logPath, { flags: 'a', mode: 0o600 });
+      // A full disk must not crash the run; the log is a convenience, the events are the record.
+      log.on('error', () => {
+        log = undefined;
+      });
     }
     const writeLog = (lines: string[]): void => {
       if (log && lines.length > 0) log.write(lines.map(scrub).join('\n') + '\n');
@@ -99,6 +103,8 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
     });
 
     const tracker = new PlaybookTracker(scrub);
+    // A throwing listener must not tear down the stream reader mid-run; its error is rethrown at the end.
+    let listenerError: unknown;
     const emit = (events: AnsibleEvent[]): void => {
       for (const event of events) {
         const problem =
@@ -106,7 +112,11 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
             ? tracker.problems[tracker.problems.length - 1]
             : undefined;
         writeLog(logLinesFor(event, problem));
-        opts.onEvent(event);
+        try {
+          opts.onEvent(event);
+        } catch (error) {
+          listenerError ??= error;
+        }
       }
     };
     const stderrLines: string[] = [];
@@ -148,6 +158,7 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
     for (const timer of timers) clearTimeout(timer);
     emit(tracker.finish());
 
+    if (listenerError !== undefined) throw listenerError;
     if (result.failed && result.code === 'ENOENT') {
       throw new PreflightError('ansible.missing', `${bin} not found on PATH`, { hint: ANSIBLE_INSTALL_HINT });
     }

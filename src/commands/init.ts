@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { parseConfig } from '../config/load.js';
-import { PreflightError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { openRepo } from '../git/repo.js';
 import { gitText } from '../git/run.js';
 import { fillTemplate, projectNameFrom, renderInitConfig, templatesDir, type InitFacts } from './support/init-config.js';
@@ -11,12 +11,7 @@ import type { CommandContext } from './context.js';
 /** `iac init`: writes iac.yaml (and with --with-examples a Jenkinsfile, playbook and manifests) for this repo. */
 export default async function init(ctx: CommandContext): Promise<number> {
   const repo = await openRepo(ctx.cwd);
-  let root: string;
-  try {
-    root = await repo.toplevel();
-  } catch {
-    throw new PreflightError('init.not-a-repo', `${ctx.cwd} is not inside a git repository`, { hint: 'git init && git remote add origin <url>' });
-  }
+  const root = await repo.toplevel();
   const target = join(root, 'iac.yaml');
   const force = ctx.options.force === true;
   if (existsSync(target) && !force) {

@@ -28,7 +28,7 @@ export interface MergeCommitOptions {
 /**
  * Build the merge commit of `incoming` into `base` WITHOUT touching the user's HEAD, index,
  * working tree or refs: the result is only an object in the repository, returned by SHA.
- * - `merge-tree` (git ≥ 2.38): `git merge-tree --write-tree` + `git commit-tree`; no checkout at all.
+ * - `merge-tree` (git ≥ 2.38; the default from 2.40): `merge-tree --write-tree` + `commit-tree`, no checkout.
  * - `worktree`: a detached temporary worktree under the OS temp dir, removed afterwards.
  * A conflict throws GitStepError (exit 10) listing the conflicting files.
  */
@@ -40,24 +40,54 @@ export async function createMergeCommit(options: MergeCommitOptions): Promise<st
   return sha;
 }
 
-/** `merge-tree --write-tree` needs git 2.38. */
-export async function pickMergeStrategy(cwd: string): Promise<MergeStrategy> {
+async function gitVersion(cwd: string): Promise<[number, number]> {
   const version = await gitText(cwd, ['version']);
   const [major = 0, minor = 0] = (/(\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
-  return major > 2 || (major === 2 && minor >= 38) ? 'merge-tree' : 'worktree';
+  return [major, minor];
+}
+
+const atLeast = ([major, minor]: [number, number], wantMajor: number, wantMinor: number): boolean =>
+  major > wantMajor || (major === wantMajor && minor >= wantMinor);
+
+/**
+ * `merge-tree --write-tree` exists since git 2.38, but only 2.40's `--attr-source` lets it honour the
+ * target branch's .gitattributes (merge drivers such as `union`) the way a merge in a checkout would.
+ */
+export async function pickMergeStrategy(cwd: string): Promise<MergeStrategy> {
+  return atLeast(await gitVersion(cwd), 2, 40) ? 'merge-tree' : 'worktree';
 }
 
 async function mergeWithMergeTree(options: MergeCommitOptions): Promise<string> {
   const { cwd, base, incoming, signal } = options;
-  const out = await runGit(
-    cwd,
-    ['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', base, incoming],
-    { signal, okExitCodes: [1] },
+  const gitDir = await gitText(cwd, ['rev-parse', '--absolute-git-dir']);
+  const attrSource = atLeast(await gitVersion(cwd), 2, 40) ? ['--attr-source', base] : [];
+  // Run outside the user's working tree: external merge drivers write `.merge_file_*` temp files into
+  // the current directory, and an interrupt would leave them there.
+  const scratch = await mkdtemp(join(tmpdir(), 'iac-merge-'));
+  try {
+    const out = await runGit(
+      scratch,
+      ['--git-dir', gitDir, ...attrSource, 'merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', base, incoming],
+      { signal, okExitCodes: [1] },
+    );
+    // -z output: <tree> NUL <conflicted path> NUL ... NUL
+    const [tree = '', ...paths] = out.stdout.split('\0');
+    if (out.exitCode === 1) throw conflictError(options, paths.filter((p) => p !== ''));
+    return await gitText(cwd, ['commit-tree', tree, '-p', base, '-p', incoming, '-m', options.message], { signal });
+  } catch (error) {
+    if (error instanceof GitCommandError) throw mergeFailed(options, error);
+    throw error;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function mergeFailed(options: MergeCommitOptions, error: GitCommandError): GitStepError {
+  return new GitStepError(
+    'git.merge-failed',
+    `merging ${options.fromName} into ${options.toName} failed: ${gitReason(error.stderr)}`,
+    { details: scrubLines(error.stderr).slice(-20) },
   );
-  // -z output: <tree> NUL <conflicted path> NUL ... NUL
-  const [tree = '', ...paths] = out.stdout.split('\0');
-  if (out.exitCode === 1) throw conflictError(options, paths.filter((p) => p !== ''));
-  return gitText(cwd, ['commit-tree', tree, '-p', base, '-p', incoming, '-m', options.message], { signal });
 }
 
 async function mergeInTempWorktree(options: MergeCommitOptions): Promise<string> {
@@ -91,11 +121,7 @@ async function mergeInTempWorktree(options: MergeCommitOptions): Promise<string>
     }
     return await gitText(path, ['rev-parse', 'HEAD'], { signal });
   } catch (error) {
-    if (error instanceof GitCommandError) {
-      throw new GitStepError('git.merge-failed', `merging ${options.fromName} into ${options.toName} failed: ${gitReason(error.stderr)}`, {
-        details: scrubLines(error.stderr).slice(-20),
-      });
-    }
+    if (error instanceof GitCommandError) throw mergeFailed(options, error);
     throw error;
   } finally {
     // Cleanup runs without the signal: an interrupt must still leave no worktree behind.

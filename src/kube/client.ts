@@ -221,7 +221,14 @@ export async function connectKube(options: KubeConnectionOptions = {}): Promise<
               } catch {
                 event = undefined; // a torn line from a dropped connection: the resume re-delivers it
               }
-              if (event !== undefined) onEvent(event);
+              if (event !== undefined) {
+                try {
+                  onEvent(event);
+                } catch (error) {
+                  // The handler rejected the stream (e.g. an ERROR event): end it with that error.
+                  finish(error instanceof Error ? error : new Error(String(error)));
+                }
+              }
             }
             if (settled) return;
             newline = buffer.indexOf('\n');

@@ -61,7 +61,9 @@ export async function listWatch<T extends { metadata?: ObjectMeta }>(
     }
   };
   const list = async (relisted: boolean): Promise<string> => {
-    const body = await withRetry(() => client.getJson<ListObject<T>>(path, selectors, signal));
+    // The first LIST is not retried: an unreachable cluster is reported at once (exit 4).
+    const fetch = (): Promise<ListObject<T>> => client.getJson<ListObject<T>>(path, selectors, signal);
+    const body = relisted ? await withRetry(fetch) : await fetch();
     handlers.onList(body.items ?? [], relisted);
     return body.metadata?.resourceVersion ?? '';
   };

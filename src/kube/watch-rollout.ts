@@ -81,8 +81,10 @@ class WorkloadWatcher {
     this.name = formatWorkloadRef(ref);
   }
 
+  private finishedAt: number | undefined;
+
   get durationMs(): number {
-    return Date.now() - this.started;
+    return (this.finishedAt ?? Date.now()) - this.started;
   }
 
   get signal(): AbortSignal {
@@ -129,6 +131,7 @@ class WorkloadWatcher {
 
   private settle(result: Settle): void {
     if (this.settled) return;
+    this.finishedAt = Date.now();
     this.stop();
     this.resolveSettled(result);
   }
@@ -143,7 +146,10 @@ class WorkloadWatcher {
       if (status.done) this.settle({ ok: true, message: status.message });
       else this.startPodWatch(object);
     } catch (error) {
-      if (!(error instanceof RolloutStatusError)) throw error;
+      if (!(error instanceof RolloutStatusError)) {
+        this.crash(error);
+        return;
+      }
       this.lastMessage = error.message;
       void this.failWithDetails(error.message, error.hint, [...this.problems.values()]);
     }

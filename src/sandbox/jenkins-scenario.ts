@@ -70,6 +70,8 @@ export interface JenkinsSandboxFaults {
   dropConsoleAfterBytes?: number;
   /** …for this many answers (default 1). */
   dropConsoleTimes?: number;
+  /** The trigger POST is recorded and queued, then answered only after this long (a slow proxy). */
+  triggerAnswerDelayMs?: number;
   /** The trigger POST is recorded and queued, then answered with this status (e.g. 502 from a proxy). */
   triggerStatus?: number;
 }

@@ -267,7 +267,8 @@ class WorkloadSimulation {
             ...(kind === 'daemonset' ? {} : { replicas: this.replicas }),
             selector: { matchLabels: this.labels },
             template,
-            ...(kind === 'deployment' ? {} : { updateStrategy: { type: strategyType } }),
+            // Left to defaulting unless set: StatefulSets then get rollingUpdate.partition 0, as on a real cluster.
+            ...(kind === 'deployment' || this.scenario.strategy === undefined ? {} : { updateStrategy: { type: strategyType } }),
           };
     if (kind === 'deploymentconfig') template.metadata.labels = { ...this.labels, deploymentconfig: name };
     const generation = (existing?.metadata.generation ?? 0) + (existing === undefined || JSON.stringify(existing.spec?.template) !== JSON.stringify(template) ? 1 : 0);
@@ -303,7 +304,7 @@ class WorkloadSimulation {
           replicas: all.length,
           readyReplicas: ready,
           availableReplicas: ready,
-          currentReplicas: this.rolling ? this.oldPods.length : all.length,
+          currentReplicas: this.rolling && !done ? this.oldPods.length : all.length,
           updatedReplicas: this.rolling ? updated : all.length,
           currentRevision: done ? updateRevision : currentRevision,
           updateRevision,

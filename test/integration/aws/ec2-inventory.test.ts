@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findInstances } from '../../../src/aws/ec2.js';
 import { hostFor, toAnsibleInventory, toYamlInventory, type InventoryList } from '../../../src/aws/inventory.js';
-import { UnreachableError } from '../../../src/errors.js';
+import { InterruptedError, UnreachableError, UsageError } from '../../../src/errors.js';
 import { startEc2Sandbox, type Ec2Sandbox } from '../../../src/sandbox/ec2.js';
 import { toolAvailable } from '../../helpers/tools.js';
 import { TAGGED_INSTANCES } from '../../fixtures/ec2/scenario-tagged.js';
@@ -140,6 +140,28 @@ describe('EC2 discovery against the sandbox', () => {
     const error = await findInstances({ ...DEV, endpoint: ec2.url, maxAttempts: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnreachableError);
     expect((error as UnreachableError).code).toBe('aws.unreachable');
+  });
+
+  it('stops on abort with InterruptedError', async () => {
+    const ec2 = await sandbox({ instances: TAGGED_INSTANCES, faults: { latencyMs: 5_000 } });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const error = await findInstances({ ...DEV, endpoint: ec2.url, signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterruptedError);
+  });
+
+  it('asks for a region when none is configured (exit 2)', async () => {
+    const ec2 = await sandbox({ instances: TAGGED_INSTANCES });
+    const { AWS_REGION, AWS_DEFAULT_REGION } = process.env;
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    try {
+      const error = await findInstances({ tags: DEV.tags, endpoint: ec2.url }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).hint).toContain('AWS_REGION');
+    } finally {
+      Object.assign(process.env, AWS_REGION === undefined ? {} : { AWS_REGION }, AWS_DEFAULT_REGION === undefined ? {} : { AWS_DEFAULT_REGION });
+    }
   });
 
   it('reports missing credentials as UnreachableError with a hint', async () => {

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GitStepError, InterruptedError, PreflightError } from '../../../src/errors.js';
 import { promoteMerge, promotePreview } from '../../../src/git/index.js';
@@ -7,6 +9,8 @@ import { createPromoteRepos } from './fixture.js';
 import type { PromoteRepos } from './fixture.js';
 
 let repos: PromoteRepos;
+
+
 afterEach(() => repos?.cleanup());
 
 const base = (): { cwd: string; remote: string; from: string; to: string } => ({
@@ -147,7 +151,27 @@ describe.each<MergeStrategy>(['merge-tree', 'worktree'])('merge strategy %s', (s
     expect(snapshot()).toEqual(before);
   });
 
-  it.each(['merging', 'merge-worktree', 'merged'] as const)(
+  it('Ctrl-C while git itself is merging (a slow merge driver) kills it and restores everything', async () => {
+    repos = createPromoteRepos();
+    // A merge driver that takes seconds, so the interrupt lands while the git process runs.
+    // .git/info/attributes applies to both strategies (merge-tree reads no worktree attributes before 2.40).
+    repos.git('config', 'merge.slow.driver', 'sleep 3; exit 1');
+    mkdirSync(join(repos.work, '.git', 'info'), { recursive: true });
+    writeFileSync(join(repos.work, '.git', 'info', 'attributes'), 'config.txt merge=slow\n');
+    diverge(true);
+    const before = snapshot();
+    const controller = new AbortController();
+    const onEvent = (event: GitEvent): void => {
+      if (event.type === 'merging') setTimeout(() => controller.abort(), 700);
+    };
+    const error = await failure(promoteMerge({ ...base(), mode: 'merge', strategy, signal: controller.signal, onEvent }));
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect(snapshot()).toEqual(before);
+  });
+
+  const events: GitEvent['type'][] =
+    strategy === 'worktree' ? ['merging', 'merge-worktree', 'merged'] : ['merging', 'merged'];
+  it.each(events)(
     'Ctrl-C at "%s" restores everything and throws InterruptedError',
     async (at) => {
       repos = createPromoteRepos();
@@ -160,11 +184,6 @@ describe.each<MergeStrategy>(['merge-tree', 'worktree'])('merge strategy %s', (s
         if (event.type === at) controller.abort();
       };
       const promise = promoteMerge({ ...base(), mode: 'merge', strategy, signal: controller.signal, onEvent });
-      if (at === 'merge-worktree' && strategy === 'merge-tree') {
-        // merge-tree never creates a worktree: the promotion simply completes.
-        await promise;
-        return;
-      }
       const error = await failure(promise);
       expect(error).toBeInstanceOf(InterruptedError);
       expect(seen).toContain(at);
@@ -180,7 +199,6 @@ describe('promote refuses before touching anything', () => {
     repos.commitOn('develop', 'a.txt', 'a\n', 'a');
     repos.git('fetch', '-q', 'origin');
     repos.git('stash', 'list');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(`${repos.work}/README.md`, 'edited but not committed\n');
     const before = snapshot();
     const error = await failure(promoteMerge({ ...base(), mode: 'ff-only' }));
@@ -193,7 +211,6 @@ describe('promote refuses before touching anything', () => {
   it('dirty tree (untracked file) counts too', async () => {
     repos = createPromoteRepos();
     repos.commitOn('develop', 'a.txt', 'a\n', 'a');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(`${repos.work}/notes.txt`, 'scratch\n');
     const before = snapshot();
     await expect(promoteMerge({ ...base(), mode: 'ff-only' })).rejects.toBeInstanceOf(PreflightError);
@@ -202,7 +219,6 @@ describe('promote refuses before touching anything', () => {
 
   it('a stash entry survives a refused and a successful promotion', async () => {
     repos = createPromoteRepos();
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(`${repos.work}/README.md`, 'wip\n');
     repos.git('stash', 'push', '-q', '-m', 'my wip');
     const developSha = repos.commitOn('develop', 'a.txt', 'a\n', 'a');
