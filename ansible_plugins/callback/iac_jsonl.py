@@ -30,7 +30,7 @@ DROPPED_KEYS = frozenset(('stdout_lines', 'stderr_lines'))
 
 
 def _now():
-    return datetime.datetime.utcnow().isoformat() + 'Z'
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
 
 
 def _clean(value, verbosity):

@@ -162,7 +162,8 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
     if (result.failed && result.code === 'ENOENT') {
       throw new PreflightError('ansible.missing', `${bin} not found on PATH`, { hint: ANSIBLE_INSTALL_HINT });
     }
-    if (interrupted) {
+    // An abort that arrives after the final stats found nothing left to stop: judge the run as usual.
+    if (interrupted && !tracker.stats) {
       // Workers can outlive the main process for a moment; nothing in the group may outlive us.
       if (child.pid !== undefined && !(await groupGone(child.pid, 3_000))) signalGroup('SIGKILL');
       writeLog(['', 'INTERRUPTED']);

@@ -153,7 +153,8 @@ export async function openRepo(cwd: string): Promise<GitRepo> {
       assertBranchName(branch);
       const out = await runGit(
         top,
-        ['rev-parse', '--abbrev-ref', '--symbolic-full-name', '--end-of-options', `${branch}@{upstream}`],
+        // (no --end-of-options: rev-parse echoes it outside --verify mode; the name is validated above)
+        ['rev-parse', '--abbrev-ref', '--symbolic-full-name', `${branch}@{upstream}`],
         { okExitCodes: [128] },
       );
       return out.exitCode === 0 ? out.stdout.trim() : undefined;
@@ -189,7 +190,7 @@ export async function openRepo(cwd: string): Promise<GitRepo> {
       return { ahead: Number(ahead), behind: Number(behind) };
     },
     async isAncestor(ancestor, descendant) {
-      const out = await runGit(top, ['merge-base', '--is-ancestor', ancestor, descendant], { okExitCodes: [1] });
+      const out = await runGit(top, ['merge-base', '--is-ancestor', '--end-of-options', ancestor, descendant], { okExitCodes: [1] });
       return out.exitCode === 0;
     },
     async commitsBetween(base, head) {

@@ -419,7 +419,8 @@ export class JenkinsClient {
   }
 
   private statusError(response: Response, what: string): UnreachableError {
-    return new UnreachableError('jenkins.http-error', `Jenkins at ${this.baseUrl} answered ${response.status} ${response.statusText} for ${what}`.trim(), {
+    const code = response.status >= 500 ? 'jenkins.unavailable' : 'jenkins.http-error';
+    return new UnreachableError(code, `Jenkins at ${this.baseUrl} answered ${response.status} ${response.statusText} for ${what}`.trim(), {
       hint: response.status === 503 ? 'Jenkins is starting or restarting; run the command again in a minute' : `check ${this.baseUrl} in a browser`,
     });
   }

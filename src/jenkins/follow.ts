@@ -30,6 +30,45 @@ export interface FollowOptions {
   consoleSink?: (chunk: string) => void | Promise<void>;
   /** How long a queue item may be unknown (404) before it was ever seen; default 30 s. */
   queueNotFoundGraceMs?: number;
+  /**
+   * How long polling rides out Jenkins being down (5xx, refused or dropped connections: a restart)
+   * beyond the client's per-request retries; default 2 min. Polling is idempotent, so waiting is safe.
+   */
+  outageToleranceMs?: number;
+}
+
+/** Error codes that mean "Jenkins is not answering right now", as opposed to "Jenkins said no". */
+const OUTAGE_CODES = new Set(['jenkins.unreachable', 'jenkins.unavailable']);
+
+/** Retries `fn` while Jenkins is out, for up to `outageToleranceMs` of continuous outage. */
+class OutageGuard {
+  private since: number | undefined;
+
+  constructor(private readonly opts: FollowOptions) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        const value = await fn();
+        this.since = undefined;
+        return value;
+      } catch (error) {
+        await this.absorb(error);
+      }
+    }
+  }
+
+  /** Returns (after a pause) when the error is a tolerable outage, else rethrows it. */
+  async absorb(error: unknown): Promise<void> {
+    if (!(error instanceof UnreachableError) || !OUTAGE_CODES.has(error.code)) throw error;
+    this.since ??= Date.now();
+    if (Date.now() - this.since > (this.opts.outageToleranceMs ?? 120_000)) throw error;
+    await sleep(this.opts.pollIntervalMs ?? DEFAULT_POLL_MS, this.opts.signal);
+  }
+
+  recovered(): void {
+    this.since = undefined;
+  }
 }
 
 const DEFAULT_POLL_MS = 1000;
@@ -46,6 +85,7 @@ export function shaMatches(reported: string, expected: string): boolean {
 async function* waitForStart(
   client: JenkinsClient,
   opts: FollowOptions,
+  guard: OutageGuard,
 ): AsyncGenerator<BuildEvent, { number: number; url: string } | 'CANCELLED'> {
   const { jobPath, queueId, signal } = opts;
   const interval = opts.pollIntervalMs ?? DEFAULT_POLL_MS;
@@ -54,10 +94,10 @@ async function* waitForStart(
   let lastQueued = '';
   for (;;) {
     throwIfAborted(signal);
-    const item = await client.getQueueItem(queueId, signal);
+    const item = await guard.run(() => client.getQueueItem(queueId, signal));
     if (item === undefined) {
       // The queue forgets items 5 minutes after they left; the build remembers its queueId.
-      const found = await client.findBuildByQueueId(jobPath, queueId, signal);
+      const found = await guard.run(() => client.findBuildByQueueId(jobPath, queueId, signal));
       if (found) return found;
       if (seen || Date.now() - firstPoll > (opts.queueNotFoundGraceMs ?? 30_000)) {
         throw new UnreachableError('jenkins.queue-lost', `Jenkins queue item ${queueId} of ${describeJob(jobPath)} is gone and no build has that queue id`, {
@@ -89,7 +129,8 @@ export async function* followBuild(client: JenkinsClient, opts: FollowOptions): 
   const { jobPath, signal, expectedSha, consoleSink } = opts;
   const interval = opts.pollIntervalMs ?? DEFAULT_POLL_MS;
 
-  const outcome = yield* waitForStart(client, opts);
+  const guard = new OutageGuard(opts);
+  const outcome = yield* waitForStart(client, opts, guard);
   if (outcome === 'CANCELLED') {
     yield { type: 'finished', result: 'CANCELLED' };
     return;
@@ -103,7 +144,7 @@ export async function* followBuild(client: JenkinsClient, opts: FollowOptions): 
   const appearDeadline = Date.now() + BUILD_APPEAR_TIMEOUT_MS;
   for (;;) {
     throwIfAborted(signal);
-    const status = await client.getBuild(jobPath, number, signal);
+    const status = await guard.run(() => client.getBuild(jobPath, number, signal));
     if (status === undefined) {
       if (Date.now() > appearDeadline) {
         throw new UnreachableError('jenkins.build-lost', `Jenkins build ${describeJob(jobPath)} #${number} does not exist`, {
@@ -124,11 +165,18 @@ export async function* followBuild(client: JenkinsClient, opts: FollowOptions): 
     // While running: one console read per poll. Once finished: read until Jenkins says the log is complete.
     for (;;) {
       let received = 0;
-      for await (const text of reader.read(signal)) {
-        received += text.length;
-        await consoleSink?.(text);
-        const complete = lines.push(text);
-        if (complete !== undefined) yield { type: 'log', text: complete };
+      try {
+        // A failed read keeps its offset: reading again continues after the last byte handed out.
+        for await (const text of reader.read(signal)) {
+          received += text.length;
+          await consoleSink?.(text);
+          const complete = lines.push(text);
+          if (complete !== undefined) yield { type: 'log', text: complete };
+        }
+        guard.recovered();
+      } catch (error) {
+        await guard.absorb(error);
+        continue;
       }
       if (!finished || !reader.moreData) break;
       if (received === 0) await sleep(interval, signal);

@@ -2,6 +2,7 @@
  * Workload health for `iac status`: ONE LIST per kind per namespace (never one GET per workload),
  * judged with kubectl's rollout rules, plus the revision actually running.
  */
+import { UsageError } from '../errors.js';
 import { connectKube, type KubeClient } from './client.js';
 import { workloadCollectionPath } from './resources.js';
 import { RolloutStatusError, rolloutStatus } from './rollout-status.js';
@@ -68,7 +69,7 @@ function health(text: string, ref: WorkloadRef, object: WorkloadObject | undefin
 export async function listWorkloads(options: ListWorkloadsOptions): Promise<WorkloadHealth[]> {
   const refs = options.refs.map((text) => {
     const parsed = parseWorkloadRef(text);
-    if (!parsed.ok) throw new RangeError(parsed.error);
+    if (!parsed.ok) throw new UsageError('kube.workload-ref', parsed.error, parsed.suggestion === undefined ? {} : { hint: `use ${parsed.suggestion}` });
     return { text, ref: parsed.ref };
   });
   if (refs.length === 0) return [];

@@ -4,7 +4,7 @@
  * workload one LIST + WATCH of the object (name field selector) and one of its pods (label
  * selector); judging is done by the pure functions.
  */
-import { InterruptedError, RolloutError, UnreachableError } from '../errors.js';
+import { InterruptedError, RolloutError, UnreachableError, UsageError } from '../errors.js';
 import { connectKube, type KubeClient } from './client.js';
 import { listWatch } from './list-watch.js';
 import { CRASH_LOOP_REASON, describeEvent, describeProblem, diagnosePod, recentWarnings, type PodProblem } from './pod-diagnosis.js';
@@ -367,7 +367,7 @@ function precedence(error: Error): number {
 export async function watchRollouts(options: WatchRolloutsOptions): Promise<RolloutOutcome[]> {
   const refs = options.workloads.map((text) => {
     const parsed = parseWorkloadRef(text);
-    if (!parsed.ok) throw new RolloutError('failed', parsed.error);
+    if (!parsed.ok) throw new UsageError('kube.workload-ref', parsed.error, parsed.suggestion === undefined ? {} : { hint: `use ${parsed.suggestion}` });
     return parsed.ref;
   });
   if (options.signal?.aborted) throw new InterruptedError();

@@ -469,13 +469,10 @@ export async function startJenkinsSandbox(options: JenkinsSandboxOptions = {}): 
         sandbox.faults.unavailableUntil = Date.now() + durationMs;
       }, afterMs).unref();
     }
-    if (faults.triggerAnswerDelayMs) await sleep(faults.triggerAnswerDelayMs);
-    if (faults.triggerStatus !== undefined) {
-      recordTrigger(faults.triggerStatus, entry.id);
-      return sendError(res, faults.triggerStatus, 'Bad Gateway');
-    }
-    const status = existing && endpoint === 'buildWithParameters' ? 303 : 201;
+    const status = faults.triggerStatus ?? (existing && endpoint === 'buildWithParameters' ? 303 : 201);
     recordTrigger(status, entry.id);
+    if (faults.triggerAnswerDelayMs) await sleep(faults.triggerAnswerDelayMs);
+    if (faults.triggerStatus !== undefined) return sendError(res, faults.triggerStatus, 'Bad Gateway');
     res.statusCode = status;
     res.setHeader('location', absolute(req, `queue/item/${entry.id}/`));
     res.setHeader('content-length', '0');

@@ -36,6 +36,9 @@ export function apiResourceList(group: string, version: string, openshift: boole
   const types = servedTypes(openshift).filter((type) => type.group === group && type.version === version);
   if (types.length === 0) return undefined;
   const resources: unknown[] = [];
+  if (group === '') {
+    resources.push({ name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['get', 'list'], shortNames: ['ns'] });
+  }
   for (const type of types) {
     resources.push({
       name: type.resource,

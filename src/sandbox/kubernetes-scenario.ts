@@ -25,6 +25,8 @@ export interface WorkloadScenario {
   stepMs?: number;
   /** Delay before the spec changes. Default 0. */
   startDelayMs?: number;
+  /** Delay between the spec change and the controller observing it. Default stepMs. */
+  observeDelayMs?: number;
   /**
    * How the rollout ends: `complete`; `stuck` (new pod stays ContainerCreating); `progress-deadline`
    * (stuck, then Progressing=False/ProgressDeadlineExceeded); a pod failure; or `steady` (no
@@ -345,7 +347,7 @@ class WorkloadSimulation {
     this.observed = false;
     this.writeWorkload(this.image);
     const steps: (() => void)[] = [];
-    steps.push(() => {
+    const observe = (): void => {
       this.observed = true;
       this.rolling = true;
       this.revision++;
@@ -357,7 +359,7 @@ class WorkloadSimulation {
         this.extraStatus = { conditions: [progressing('True', 'ReplicationControllerUpdated', `replication controller "${this.ownerName}" is progressing`)] };
       }
       this.update();
-    });
+    };
     const outcome = this.scenario.outcome ?? 'complete';
     for (let i = 0; i < this.replicas; i++) {
       const ordinal = this.replicas - 1 - i;
@@ -393,7 +395,10 @@ class WorkloadSimulation {
       }
     }
     if (outcome === 'complete') steps.push(() => this.complete());
-    this.sequence(steps);
+    this.after(this.scenario.observeDelayMs ?? this.stepMs, () => {
+      observe();
+      this.sequence(steps);
+    });
   }
 
   private readyNewest(write = true): void {

@@ -306,6 +306,11 @@ export async function startKubeSandbox(options: KubeSandboxOptions = {}): Promis
       send(response, 200, discovery);
       return;
     }
+    const namespacePath = /^\/api\/v1\/namespaces(?:\/([^/]+))?$/.exec(path);
+    if (namespacePath) {
+      serveNamespaces(request, response, namespacePath[1]);
+      return;
+    }
     const target = parseResourcePath(path);
     if (target === undefined) {
       record(request, 'unknown', '', 404);
@@ -337,6 +342,32 @@ export async function startKubeSandbox(options: KubeSandboxOptions = {}): Promis
       if (last !== undefined) last.status = error.code;
       send(response, error.code, statusBody(error.code, error.reason, error.message, error.details));
     }
+  }
+
+  /** Namespaces exist when something lives in them (plus `default`); kubectl checks them on NotFound. */
+  function namespaceNames(): string[] {
+    const names = new Set(['default']);
+    for (const type of types) for (const object of store.list(type.resource)) names.add(object.metadata.namespace);
+    return [...names].sort();
+  }
+
+  function serveNamespaces(request: IncomingMessage, response: ServerResponse, name: string | undefined): void {
+    const namespace = (ns: string): unknown => ({
+      kind: 'Namespace',
+      apiVersion: 'v1',
+      metadata: { name: ns, uid: `ns-${ns}`, resourceVersion: '1', creationTimestamp: '2024-01-01T00:00:00Z' },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
+    if (name === undefined) {
+      record(request, 'list', 'namespaces', 200);
+      send(response, 200, { kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: store.resourceVersion }, items: namespaceNames().map(namespace) });
+      return;
+    }
+    const found = namespaceNames().includes(name);
+    record(request, 'get', 'namespaces', found ? 200 : 404);
+    if (found) send(response, 200, namespace(name));
+    else send(response, 404, statusBody(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' }));
   }
 
   function discoveryDocument(path: string): unknown | undefined {

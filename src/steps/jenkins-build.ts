@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/resolve.js';
 import { InterruptedError, isIacError } from '../errors.js';
 import type { JenkinsClient } from '../jenkins/client.js';
-import { describeJob, jobRefFromConfig, jobRefUrlPath, jobPathSegments, resolveUnderBase, type JobRef } from '../jenkins/paths.js';
+import { describeJob, jobRefUrlPath, jobPathSegments, resolveUnderBase, type JobRef } from '../jenkins/paths.js';
 import type { Step } from '../pipeline/types.js';
+import { connectJenkins, jobOf, type JenkinsSettings } from './jenkins-connect.js';
 
-type JenkinsSettings = NonNullable<ResolvedEnvironment['jenkins']>;
 
 export interface JenkinsStepOptions {
   cancelOnInterrupt: boolean;
@@ -18,7 +18,7 @@ const TAIL_LINES = 30;
 
 /** Triggers the environment's Jenkins job for the pushed SHA and follows it to its result. */
 export function jenkinsBuildStep(env: ResolvedEnvironment, settings: JenkinsSettings, options: JenkinsStepOptions): Step {
-  const job: JobRef = jobRefFromConfig(settings.job, settings.multibranch, env.branch);
+  const job: JobRef = jobOf(settings, env.branch);
   const jobUrl = resolveUnderBase(settings.url, jobRefUrlPath(job));
   const params = Object.entries(settings.parameters);
   let running: { number: number; url: string } | undefined;
@@ -34,16 +34,8 @@ export function jenkinsBuildStep(env: ResolvedEnvironment, settings: JenkinsSett
       `would check that the build's git revision is ${env.sha}`,
     ],
     async run(ctx) {
-      const { JenkinsClient } = await import('../jenkins/client.js');
-      const { resolveJenkinsCredentials } = await import('../jenkins/credentials.js');
       const { followBuild, buildResultError } = await import('../jenkins/follow.js');
-      const credentials = resolveJenkinsCredentials({ env: options.env, url: settings.url });
-      if (credentials) ctx.secret(credentials.token);
-      client = new JenkinsClient({
-        baseUrl: settings.url,
-        ...(credentials ? { user: credentials.user, token: credentials.token } : {}),
-        allowInsecureHttp: settings.allowInsecureHttp,
-      });
+      client = await connectJenkins(settings, options.env, (value) => ctx.secret(value));
 
       ctx.progress(`triggering ${describeJob(job)}`);
       const trigger = await client.trigger(job, settings.parameters, ctx.signal);

@@ -21,10 +21,23 @@ export interface DeployPlan {
  * local branch), the push refspec, the Jenkins URL and parameters, the ansible-playbook argv and the
  * workloads. Read-only: building a plan never touches the network or the repository.
  */
-export async function buildDeployPlan(ctx: CommandContext, project: Project, envName: string, command: string): Promise<DeployPlan> {
+export interface DeployOverrides {
+  /** Deploy this commit instead of the local branch head (promote: the SHA it just pushed). */
+  sha?: string;
+  /** The git step already happened elsewhere (promote pushed); say why it is skipped. */
+  gitDoneReason?: string;
+}
+
+export async function buildDeployPlan(
+  ctx: CommandContext,
+  project: Project,
+  envName: string,
+  command: string,
+  overrides: DeployOverrides = {},
+): Promise<DeployPlan> {
   const { loaded } = project;
   const branch = loaded.config.environments[envName]?.branch as string;
-  const sha = await project.repo.resolve(`refs/heads/${branch}`);
+  const sha = overrides.sha ?? (await project.repo.resolve(`refs/heads/${branch}`));
   if (!sha) {
     throw new PreflightError('git.no-branch', `environment ${envName} deploys branch "${branch}", which does not exist locally`, {
       hint: `git fetch ${loaded.config.git?.remote ?? 'origin'} && git switch ${branch}`,
@@ -48,7 +61,8 @@ export async function buildDeployPlan(ctx: CommandContext, project: Project, env
     return Promise.resolve(make()).then((step) => void steps.push(step));
   };
 
-  await consider('git', true, async () => gitPushStep(env.projectDir, await pushPlan({ cwd: env.projectDir, remote: env.remote, branch: env.branch })));
+  if (overrides.gitDoneReason !== undefined) skipped.push({ id: 'git', reason: overrides.gitDoneReason });
+  else await consider('git', true, async () => gitPushStep(env.projectDir, await pushPlan({ cwd: env.projectDir, remote: env.remote, branch: env.branch })));
   await consider('jenkins', env.jenkins !== undefined, () =>
     jenkinsBuildStep(env, env.jenkins as NonNullable<ResolvedEnvironment['jenkins']>, {
       cancelOnInterrupt: ctx.options.cancelOnInterrupt === true,

@@ -8,9 +8,18 @@ import { createRunDir, eventLog } from './run-dir.js';
  * Runs a plan for real: preflight every step first (nothing changes if one fails), then the steps in
  * order, then the summary. Throws the failing step's error so the top level prints it once.
  */
-export async function executePlan(ctx: CommandContext, plan: Plan, projectDir: string): Promise<RunOutcome> {
+export async function preflightPlan(ctx: CommandContext, plan: Plan): Promise<void> {
   for (const step of plan.steps) await step.preflight?.(ctx.signal);
-  const runDir = createRunDir(projectDir);
+}
+
+export async function executePlan(
+  ctx: CommandContext,
+  plan: Plan,
+  projectDir: string,
+  options: { runDir?: string; preflightDone?: boolean } = {},
+): Promise<RunOutcome> {
+  if (!options.preflightDone) await preflightPlan(ctx, plan);
+  const runDir = options.runDir ?? createRunDir(projectDir);
   ctx.output.recordTo(eventLog(runDir));
   ctx.output.emit({ type: 'run.started', command: plan.command, environment: plan.environment, branch: plan.branch, sha: plan.sha, runDir });
   const outcome = await runPlan(plan, { output: ctx.output, signal: ctx.signal, runDir, verbose: ctx.options.verbose === true });

@@ -48,6 +48,7 @@ describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ans
     const events: AnsibleEvent[] = [];
     let seen: { file: string | undefined; cmdlines: string[] } | undefined;
     let secretFileMode: number | undefined;
+    let anyArgvWithSecret: string[] | undefined;
 
     const result = await runPlaybook({
       cwd: dir,
@@ -61,6 +62,7 @@ describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ans
         if (event.type === 'task-start' && !seen) {
           seen = secretFileOfRun(dir);
           if (seen.file) secretFileMode = statSync(seen.file).mode & 0o777;
+          anyArgvWithSecret = listProcesses().filter((p) => p.cmdline.includes(secret)).map((p) => p.cmdline);
         }
       },
     });
@@ -78,6 +80,7 @@ describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ans
     // While it ran: the secret was in no process argv, only the 0600 file was referenced.
     expect(seen?.cmdlines.length).toBeGreaterThan(0);
     expect(seen?.cmdlines.join('\n')).not.toContain(secret);
+    expect(anyArgvWithSecret).toEqual([]); // no process on the machine had it in its argv
     expect(seen?.file).toBeDefined();
     expect(secretFileMode).toBe(0o600);
     expect(existsSync(seen?.file as string)).toBe(false);

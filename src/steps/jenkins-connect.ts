@@ -1,0 +1,29 @@
+import type { ResolvedEnvironment } from '../config/resolve.js';
+import type { JenkinsClient } from '../jenkins/client.js';
+import { jobRefFromConfig, type JobRef } from '../jenkins/paths.js';
+
+export type JenkinsSettings = NonNullable<ResolvedEnvironment['jenkins']>;
+
+/**
+ * A Jenkins client for an environment, with credentials from IAC_JENKINS_USER/IAC_JENKINS_TOKEN or
+ * ~/.netrc. The token is handed to `secret` first so it is masked everywhere.
+ */
+export async function connectJenkins(
+  settings: JenkinsSettings,
+  env: NodeJS.ProcessEnv,
+  secret: (value: string) => void,
+): Promise<JenkinsClient> {
+  const { JenkinsClient } = await import('../jenkins/client.js');
+  const { resolveJenkinsCredentials } = await import('../jenkins/credentials.js');
+  const credentials = resolveJenkinsCredentials({ env, url: settings.url });
+  if (credentials) secret(credentials.token);
+  return new JenkinsClient({
+    baseUrl: settings.url,
+    ...(credentials ? { user: credentials.user, token: credentials.token } : {}),
+    allowInsecureHttp: settings.allowInsecureHttp,
+  });
+}
+
+export function jobOf(settings: JenkinsSettings, branch: string): JobRef {
+  return jobRefFromConfig(settings.job, settings.multibranch, branch);
+}
