@@ -31,7 +31,8 @@ export async function followLocalBranch(
   try {
     const checkedOutIn = await worktreeOf(repo, branch);
     if (checkedOutIn === undefined) {
-      await runGit(repo.cwd, ['update-ref', '-m', `iac promote: ${branch} follows the pushed commit`, `refs/heads/${branch}`, newSha, oldSha]);
+      const reason = `iac promote: ${branch} follows the pushed commit`;
+      await runGit(repo.cwd, ['update-ref', '-m', reason, `refs/heads/${branch}`, newSha, oldSha]);
       onEvent?.({ type: 'local-updated', branch, sha: newSha, how: 'ref' });
       return { kind: 'updated-ref', sha: newSha };
     }

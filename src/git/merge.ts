@@ -65,11 +65,8 @@ async function mergeWithMergeTree(options: MergeCommitOptions): Promise<string> 
   // the current directory, and an interrupt would leave them there.
   const scratch = await mkdtemp(join(tmpdir(), 'iac-merge-'));
   try {
-    const out = await runGit(
-      scratch,
-      ['--git-dir', gitDir, ...attrSource, 'merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', base, incoming],
-      { signal, okExitCodes: [1] },
-    );
+    const mergeTree = ['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', base, incoming];
+    const out = await runGit(scratch, ['--git-dir', gitDir, ...attrSource, ...mergeTree], { signal, okExitCodes: [1] });
     // -z output: <tree> NUL <conflicted path> NUL ... NUL
     const [tree = '', ...paths] = out.stdout.split('\0');
     if (out.exitCode === 1) throw conflictError(options, paths.filter((p) => p !== ''));
@@ -83,10 +80,14 @@ async function mergeWithMergeTree(options: MergeCommitOptions): Promise<string> 
 }
 
 function mergeFailed(options: MergeCommitOptions, error: GitCommandError): GitStepError {
+  const noIdentity = /identity unknown|auto-detect email|empty ident/i.test(error.stderr);
   return new GitStepError(
     'git.merge-failed',
     `merging ${options.fromName} into ${options.toName} failed: ${gitReason(error.stderr)}`,
-    { details: scrubLines(error.stderr).slice(-20) },
+    {
+      hint: noIdentity ? 'git config --global user.name "Your Name" && git config --global user.email you@example.com' : undefined,
+      details: scrubLines(error.stderr).slice(-20),
+    },
   );
 }
 
@@ -146,10 +147,12 @@ function conflictError(options: MergeCommitOptions, files: string[]): GitStepErr
   const unique = [...new Set(files)];
   return new GitStepError(
     'git.merge-conflict',
-    `merging ${options.fromName} into ${options.toName} conflicts in ${unique.length} file${unique.length === 1 ? '' : 's'}: ${unique.join(', ')}`,
+    `merging ${options.fromName} into ${options.toName} conflicts in ${plural(unique.length, 'file')}: ${unique.join(', ')}`,
     {
       hint: options.conflictHint,
       details: unique,
     },
   );
 }
+
+const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;

@@ -1,16 +1,15 @@
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve as resolvePath } from 'node:path';
-import { GitStepError, InterruptedError, PreflightError, throwIfAborted } from '../errors.js';
+import { GitStepError, PreflightError, UsageError, throwIfAborted } from '../errors.js';
 import type { GitEventListener, MergeStrategy } from './events.js';
 import { createMergeCommit, pickMergeStrategy } from './merge.js';
 import { assertBranchName, assertRemoteName } from './names.js';
 import { followLocalBranch } from './local-follow.js';
 import type { LocalFollow } from './local-follow.js';
 import { isNonFastForward, parsePushPorcelain } from './push-porcelain.js';
+import { assertCleanTree, assertExpected, assertLocalToNotOutOfDate } from './promote-checks.js';
 import { pushError } from './push.js';
 import { openRepo } from './repo.js';
 import type { CommitInfo, GitRepo } from './repo.js';
-import { GitCommandError, gitText, runGit } from './run.js';
+import { GitCommandError, runGit } from './run.js';
 
 export type { LocalFollow } from './local-follow.js';
 
@@ -47,6 +46,8 @@ export interface PromotePreview {
   localFrom: { sha: string | undefined; relation: BranchRelation };
   localTo: { sha: string | undefined; relation: BranchRelation };
   currentBranch: string | undefined;
+  /** Uncommitted changes (`git status --porcelain`): promoteMerge refuses while there are any. */
+  dirtyFiles: string[];
 }
 
 export interface PromoteOptions extends PromoteTarget {
@@ -110,6 +111,7 @@ async function describe(repo: GitRepo, target: PromoteTarget): Promise<PromotePr
     localFrom: await relation(repo, from, fromSha),
     localTo: await relation(repo, to, toSha),
     currentBranch: await repo.currentBranch(),
+    dirtyFiles: await repo.dirtyFiles(),
   };
 }
 
@@ -202,79 +204,10 @@ function validate(target: PromoteTarget): void {
   assertBranchName(target.from);
   assertBranchName(target.to);
   if (target.from === target.to) {
-    throw new PreflightError('git.same-branch', `cannot promote ${target.from} into itself`);
-  }
-}
-
-/** Untracked files count too: a fast-forward of the checked-out branch could collide with them. */
-async function assertCleanTree(repo: GitRepo): Promise<void> {
-  const dirty = await repo.dirtyFiles();
-  if (dirty.length > 0) {
-    throw new PreflightError(
-      'git.dirty',
-      `the working tree has ${dirty.length} uncommitted change${dirty.length === 1 ? '' : 's'}: nothing was changed`,
-      { hint: 'git stash --include-untracked   # or commit them, then re-run', details: dirty.slice(0, 20) },
-    );
-  }
-  const inProgress = await operationInProgress(repo);
-  if (inProgress) {
-    throw new PreflightError('git.in-progress', `a ${inProgress} is in progress in ${repo.cwd}`, {
-      hint: `git ${inProgress} --continue   # or --abort`,
+    throw new UsageError('git.same-branch', `cannot promote ${target.from} into itself`, {
+      hint: 'iac promote <from> <to>   # two different branches or environments',
     });
   }
-}
-
-async function operationInProgress(repo: GitRepo): Promise<string | undefined> {
-  const markers: [string, string][] = [
-    ['MERGE_HEAD', 'merge'],
-    ['rebase-merge', 'rebase'],
-    ['rebase-apply', 'rebase'],
-    ['CHERRY_PICK_HEAD', 'cherry-pick'],
-    ['REVERT_HEAD', 'revert'],
-  ];
-  for (const [marker, operation] of markers) {
-    const path = await gitText(repo.cwd, ['rev-parse', '--git-path', marker]);
-    if (existsSync(isAbsolute(path) ? path : resolvePath(repo.cwd, path))) return operation;
-  }
-  return undefined;
-}
-
-function assertExpected(options: PromoteOptions, preview: PromotePreview): void {
-  const { remote, from, to, expected } = options;
-  const checks: [string, string | undefined, string][] = [
-    [from, expected?.fromSha, preview.fromSha],
-    [to, expected?.toSha, preview.toSha],
-  ];
-  for (const [branch, want, got] of checks) {
-    if (want !== undefined && want !== got) {
-      throw new PreflightError(
-        'git.remote-moved',
-        `${remote}/${branch} moved since the preview (${want.slice(0, 7)} → ${got.slice(0, 7)}): nothing was changed`,
-        { hint: `iac promote ${from} ${to}   # review the new preview` },
-      );
-    }
-  }
-}
-
-/** The local `to` must match the remote one: otherwise either the remote moved or local work would be orphaned. */
-function assertLocalToNotOutOfDate(preview: PromotePreview): void {
-  const { remote, to, localTo, currentBranch } = preview;
-  if (localTo.relation === 'absent' || localTo.relation === 'equal') return;
-  if (localTo.relation === 'behind') {
-    throw new PreflightError(
-      'git.remote-moved',
-      `${remote}/${to} has commits your local ${to} lacks (the remote moved): nothing was changed`,
-      {
-        hint:
-          currentBranch === to ? `git pull --ff-only ${remote} ${to}` : `git fetch ${remote} ${to}:${to}`,
-      },
-    );
-  }
-  throw new PreflightError(
-    'git.local-ahead',
-    `your local ${to} has commits that are not on ${remote}/${to}: nothing was changed`,
-    { hint: `git log ${remote}/${to}..${to}   # push or move them first` },
-  );
 }
 
 async function pushTo(repo: GitRepo, options: PromoteOptions, sha: string): Promise<void> {
@@ -285,18 +218,14 @@ async function pushTo(repo: GitRepo, options: PromoteOptions, sha: string): Prom
   try {
     await runGit(repo.cwd, ['push', '--porcelain', '--', remote, refspec], { signal });
   } catch (error) {
-    if (error instanceof InterruptedError) {
-      throw new InterruptedError(`interrupted while pushing ${to} to ${remote}: it may or may not have been updated`, {
-        hint: `git ls-remote ${remote} ${to}   # compare with ${sha.slice(0, 12)}`,
-      });
-    }
-    const rejected = error instanceof GitCommandError ? parsePushPorcelain(error.stdout).find((r) => r.flag === '!') : undefined;
+    const rejected =
+      error instanceof GitCommandError ? parsePushPorcelain(error.stdout).find((r) => r.flag === '!') : undefined;
     if (rejected && isNonFastForward(rejected)) {
       throw new PreflightError('git.remote-moved', `${remote}/${to} moved during the promotion: nothing was pushed`, {
         hint: `iac promote ${options.from} ${to}`,
       });
     }
-    throw pushError(error, remote, url, to);
+    throw pushError(error, remote, url, to, sha);
   }
   onEvent?.({ type: 'pushed', remote, refspec, sha, alreadyUpToDate: false });
 }

@@ -1,4 +1,4 @@
-import { GitStepError, PreflightError } from '../errors.js';
+import { GitStepError, InterruptedError, PreflightError, throwIfAborted } from '../errors.js';
 import { networkError } from './classify.js';
 import type { GitEventListener } from './events.js';
 import { assertBranchName, assertRemoteName } from './names.js';
@@ -37,19 +37,23 @@ export interface PushResult {
 
 /** What `pushBranch` would do, read-only and offline (for --dry-run). */
 export async function pushPlan(options: Omit<PushOptions, 'signal' | 'onEvent'>): Promise<PushPlan> {
-  const { remote, branch } = options;
-  assertRemoteName(remote);
-  assertBranchName(branch);
-  const repo = await openRepo(options.cwd);
-  const url = await repo.remoteUrl(remote);
-  const sha = await localBranchSha(repo, branch);
+  assertRemoteName(options.remote);
+  assertBranchName(options.branch);
+  // The raw URL may carry credentials: it stays inside this module.
+  const { rawUrl: _rawUrl, ...plan } = await planFor(await openRepo(options.cwd), options.remote, options.branch);
+  return plan;
+}
+
+async function planFor(repo: GitRepo, remote: string, branch: string): Promise<PushPlan & { rawUrl: string }> {
+  const rawUrl = await repo.remoteUrl(remote);
   return {
     remote,
-    remoteUrl: stripCredentials(url),
+    remoteUrl: stripCredentials(rawUrl),
     branch,
     refspec: `refs/heads/${branch}:refs/heads/${branch}`,
-    sha,
+    sha: await localBranchSha(repo, branch),
     setsUpstream: (await repo.upstream(branch)) === undefined,
+    rawUrl,
   };
 }
 
@@ -59,9 +63,10 @@ export async function pushPlan(options: Omit<PushOptions, 'signal' | 'onEvent'>)
  */
 export async function pushBranch(options: PushOptions): Promise<PushResult> {
   const { remote, branch, signal, onEvent } = options;
-  const plan = await pushPlan(options);
+  assertRemoteName(remote);
+  assertBranchName(branch);
   const repo = await openRepo(options.cwd);
-  const url = await repo.remoteUrl(remote);
+  const { rawUrl, ...plan } = await planFor(repo, remote, branch);
 
   const { missing } = await repo.fetch(remote, [branch], { signal, onEvent });
   if (missing.length === 0) {
@@ -75,13 +80,14 @@ export async function pushBranch(options: PushOptions): Promise<PushResult> {
     }
   }
 
+  throwIfAborted(signal); // before the push: nothing happened remotely, say so plainly
   onEvent?.({ type: 'pushing', remote, refspec: plan.refspec, sha: plan.sha });
   const args = ['push', '--porcelain', ...(plan.setsUpstream ? ['--set-upstream'] : []), '--', remote, plan.refspec];
   let output: string;
   try {
     output = (await runGit(repo.cwd, args, { signal })).stdout;
   } catch (error) {
-    throw pushError(error, remote, url, branch);
+    throw pushError(error, remote, rawUrl, branch, plan.sha);
   }
   const pushed = parsePushPorcelain(output).find((ref) => ref.to === `refs/heads/${branch}`);
   const alreadyUpToDate = pushed?.flag === '=';
@@ -99,8 +105,17 @@ async function localBranchSha(repo: GitRepo, branch: string): Promise<string> {
   return sha;
 }
 
-/** A failed `git push --porcelain`: rejected ref → exit 10 with git's reason; transport failure → exit 4. */
-export function pushError(error: unknown, remote: string, url: string, branch: string): unknown {
+/**
+ * A failed `git push --porcelain`: rejected ref → exit 10 with git's reason; transport failure → exit 4;
+ * interrupted mid-push → 130, saying the outcome is unknown and how to check it.
+ */
+export function pushError(error: unknown, remote: string, url: string, branch: string, sha: string): unknown {
+  if (error instanceof InterruptedError) {
+    const message = `interrupted while pushing ${branch} to ${remote}: it may or may not have been updated`;
+    return new InterruptedError(message, {
+      hint: `git ls-remote ${remote} refs/heads/${branch}   # compare with ${sha.slice(0, 12)}`,
+    });
+  }
   if (!(error instanceof GitCommandError)) return error;
   const rejected = parsePushPorcelain(error.stdout).find((ref) => ref.flag === '!');
   if (!rejected) return networkError(error, remote, url, 'push to');

@@ -190,7 +190,8 @@ export async function openRepo(cwd: string): Promise<GitRepo> {
       return { ahead: Number(ahead), behind: Number(behind) };
     },
     async isAncestor(ancestor, descendant) {
-      const out = await runGit(top, ['merge-base', '--is-ancestor', '--end-of-options', ancestor, descendant], { okExitCodes: [1] });
+      const args = ['merge-base', '--is-ancestor', '--end-of-options', ancestor, descendant];
+      const out = await runGit(top, args, { okExitCodes: [1] });
       return out.exitCode === 0;
     },
     async commitsBetween(base, head) {

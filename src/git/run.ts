@@ -1,6 +1,7 @@
 import { GitPluginError, simpleGit } from 'simple-git';
 import type { SimpleGitOptions } from 'simple-git';
-import { InterruptedError } from '../errors.js';
+import { existsSync } from 'node:fs';
+import { InterruptedError, PreflightError, UsageError } from '../errors.js';
 import { stripCredentials } from './sanitize.js';
 
 /** A git command that exited non-zero. Internal: callers translate it into an IacError. */
@@ -61,6 +62,7 @@ function gitEnv(): Record<string, string> {
 /** Run one git command in `cwd` with an argument array (never a shell). */
 export async function runGit(cwd: string, args: string[], options: RunGitOptions = {}): Promise<GitOutput> {
   if (options.signal?.aborted) throw new InterruptedError();
+  if (!existsSync(cwd)) throw new UsageError('git.no-dir', `${cwd} does not exist`);
   let captured: GitOutput | undefined;
   const git = simpleGit({
     baseDir: cwd,
@@ -76,6 +78,7 @@ export async function runGit(cwd: string, args: string[], options: RunGitOptions
       };
       if (error instanceof GitPluginError) return error;
       if (result.exitCode === 0) return undefined;
+      if (/spawn \S+ ENOENT/.test(output.stderr)) return new Error('ENOENT: git not found');
       captured = output; // simple-git wraps whatever we return in its own GitError: keep the facts here
       return new Error(`git exited with ${result.exitCode}`);
     },
@@ -86,6 +89,11 @@ export async function runGit(cwd: string, args: string[], options: RunGitOptions
   } catch (error) {
     if (error instanceof GitPluginError && error.plugin === 'abort') throw new InterruptedError();
     if (options.signal?.aborted) throw new InterruptedError();
+    if (!captured && error instanceof Error && error.message.includes('ENOENT')) {
+      throw new PreflightError('git.missing', 'git is not installed or not on PATH', {
+        hint: 'install git (https://git-scm.com/downloads)',
+      });
+    }
     if (!captured) throw error;
     if (options.okExitCodes?.includes(captured.exitCode)) return captured;
     throw new GitCommandError(args, captured.exitCode, captured.stdout, captured.stderr);

@@ -26,6 +26,7 @@ import {
   sleep,
   unreachable,
 } from './transport.js';
+import { AUTH_HINT, authError, jobNotFound, notBuildable, statusError, triggerRejected, unexpectedAnswer } from './client-errors.js';
 import { decodeConsoleBytes } from './console-decode.js';
 
 export type { RetryPolicy } from './transport.js';
@@ -80,9 +81,6 @@ export interface ProgressiveStream {
 }
 
 const CRUMB_FAILURE = /no valid crumb/i;
-const AUTH_HINT =
-  'set IAC_JENKINS_USER and IAC_JENKINS_TOKEN (an API token from your Jenkins user page → Security), or add a ~/.netrc entry for the Jenkins host';
-
 function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '');
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -160,7 +158,7 @@ export class JenkinsClient {
         hint: 'add these parameters to the job ("This project is parameterized"), or remove them from jenkins.parameters in iac.yaml',
       });
     }
-    if (!info.buildable) throw this.notBuildable(job);
+    if (!info.buildable) throw notBuildable(job, this.jobUrl(job));
     const endpoint = info.parameterized ? 'buildWithParameters' : 'build';
     const url = `${this.jobUrl(job)}${endpoint}?delay=0sec`;
     const form = new URLSearchParams(params).toString();
@@ -189,7 +187,7 @@ export class JenkinsClient {
         hint: `open ${this.jobUrl(job)}: a plugin may have vetoed the build, or the job is a multibranch project (use a branch job)`,
       });
     }
-    throw this.triggerRejected(job, response.status, response.statusText);
+    throw triggerRejected(this.baseUrl, job, this.jobUrl(job), response.status, response.statusText);
   }
 
   async getQueueItem(queueId: number, signal?: AbortSignal): Promise<QueueItem | undefined> {
@@ -206,7 +204,7 @@ export class JenkinsClient {
   /** Among the newest 100 builds, the one started from queue item `queueId` (after the queue forgot it). */
   async findBuildByQueueId(job: JobRef, queueId: number, signal?: AbortSignal): Promise<{ number: number; url: string } | undefined> {
     const json = await this.getJson(`${this.jobUrl(job)}api/json?tree=builds[number,url,queueId]{0,100}`, signal, () => {
-      throw this.jobNotFound(job);
+      throw jobNotFound(this.baseUrl, job, this.jobUrl(job));
     });
     const builds = isRecord(json) && Array.isArray(json.builds) ? json.builds.filter(isRecord) : [];
     const match = builds.find((build) => build.queueId === queueId);
@@ -218,9 +216,9 @@ export class JenkinsClient {
   async lastBuilds(job: JobRef, n: number, signal?: AbortSignal): Promise<LastBuilds> {
     const fields = 'number,url,result,building,timestamp,duration,queueId,actions[lastBuiltRevision[SHA1],remoteUrls,revision[hash]]';
     const json = await this.getJson(`${this.jobUrl(job)}api/json?tree=builds[${fields}]{0,${n}},inQueue,queueItem[why]`, signal, () => {
-      throw this.jobNotFound(job);
+      throw jobNotFound(this.baseUrl, job, this.jobUrl(job));
     });
-    if (!isRecord(json)) throw this.unexpected(new UnexpectedJenkinsResponse('job is not a JSON object'));
+    if (!isRecord(json)) throw unexpectedAnswer(this.baseUrl, new UnexpectedJenkinsResponse('job is not a JSON object'));
     const builds = (Array.isArray(json.builds) ? json.builds : []).slice(0, n).map((raw) => {
       const build = this.parse(() => parseBuild(raw));
       return {
@@ -276,13 +274,13 @@ export class JenkinsClient {
       if (response.status !== 200) {
         deadline.clear();
         await response.body?.cancel();
-        throw this.statusError(response, `console of ${buildUrl}`);
+        throw statusError(this.baseUrl, response, `console of ${buildUrl}`);
       }
       const textSize = Number(response.headers.get('x-text-size') ?? 'NaN');
       if (!Number.isFinite(textSize)) {
         deadline.clear();
         await response.body?.cancel();
-        throw this.unexpected(new UnexpectedJenkinsResponse('console response without X-Text-Size'));
+        throw unexpectedAnswer(this.baseUrl, new UnexpectedJenkinsResponse('console response without X-Text-Size'));
       }
       return {
         textSize,
@@ -300,14 +298,14 @@ export class JenkinsClient {
     if (response.status === 404) {
       throw new UsageError('jenkins.build-not-found', `Jenkins build ${buildUrl} does not exist`, { hint: 'check the build URL' });
     }
-    throw this.statusError(response, `stop ${buildUrl}`);
+    throw statusError(this.baseUrl, response, `stop ${buildUrl}`);
   }
 
   // ——— internals ———
 
   private async getJobWithKind(job: JobRef, signal?: AbortSignal): Promise<JobInfo & { parameterized: boolean }> {
     const json = await this.getJson(`${this.jobUrl(job)}api/json`, signal, () => {
-      throw this.jobNotFound(job);
+      throw jobNotFound(this.baseUrl, job, this.jobUrl(job));
     });
     const info = this.parse(() => parseJob(json));
     return { ...info, url: this.jobUrl(job) };
@@ -317,15 +315,8 @@ export class JenkinsClient {
     try {
       return fn();
     } catch (error) {
-      throw this.unexpected(error);
+      throw unexpectedAnswer(this.baseUrl, error);
     }
-  }
-
-  private unexpected(error: unknown): UnreachableError {
-    const what = error instanceof Error ? error.message : 'unexpected answer';
-    return new UnreachableError('jenkins.unexpected-response', `Jenkins at ${this.baseUrl} gave an unexpected answer: ${what}`, {
-      hint: `check that ${this.baseUrl} is a Jenkins server (its pages carry an X-Jenkins header)`,
-    });
   }
 
   /** GET + JSON with retries; a 404 is handed to `onNotFound`. Body read failures are retried too. */
@@ -347,13 +338,13 @@ export class JenkinsClient {
         }
         if (response.status !== 200) {
           await response.body?.cancel();
-          throw this.statusError(response, url);
+          throw statusError(this.baseUrl, response, url);
         }
         const text = await response.text();
         try {
           return JSON.parse(text) as unknown;
         } catch {
-          throw this.unexpected(new UnexpectedJenkinsResponse(`${new URL(url).pathname} did not answer JSON`));
+          throw unexpectedAnswer(this.baseUrl, new UnexpectedJenkinsResponse(`${new URL(url).pathname} did not answer JSON`));
         }
       } catch (error) {
         if (error instanceof UnreachableError || error instanceof UsageError || error instanceof InterruptedError) throw error;
@@ -388,7 +379,7 @@ export class JenkinsClient {
     this.reached = true;
     if (response.status === 401 || (response.status === 403 && !(await this.isCrumbFailure(response)))) {
       await response.body?.cancel().catch(() => undefined);
-      throw this.authError(response);
+      throw authError(this.baseUrl, this.user, response);
     }
     return response;
   }
@@ -400,61 +391,10 @@ export class JenkinsClient {
     return CRUMB_FAILURE.test(body);
   }
 
-  private authError(response: Response): UnreachableError {
-    if (response.status === 401) {
-      return new UnreachableError('jenkins.unauthorized', `Jenkins at ${this.baseUrl} rejected the credentials${this.user ? ` of user ${this.user}` : ''} (401)`, {
-        hint: AUTH_HINT,
-      });
-    }
-    const who = response.headers.get('x-you-are-authenticated-as');
-    const permission = response.headers.get('x-required-permission');
-    if (!who || who === 'anonymous') {
-      return new UnreachableError('jenkins.forbidden', `Jenkins at ${this.baseUrl} requires authentication (403)`, { hint: AUTH_HINT });
-    }
-    return new UnreachableError(
-      'jenkins.forbidden',
-      `Jenkins at ${this.baseUrl}: user ${who} lacks ${permission ? `the ${permission} permission` : 'a permission'} (403)`,
-      { hint: `ask a Jenkins administrator to grant ${permission ?? 'the permission'} to ${who}, or use another user's token` },
-    );
-  }
-
-  private statusError(response: Response, what: string): UnreachableError {
-    const code = response.status >= 500 ? 'jenkins.unavailable' : 'jenkins.http-error';
-    return new UnreachableError(code, `Jenkins at ${this.baseUrl} answered ${response.status} ${response.statusText} for ${what}`.trim(), {
-      hint: response.status === 503 ? 'Jenkins is starting or restarting; run the command again in a minute' : `check ${this.baseUrl} in a browser`,
-    });
-  }
-
   private networkFailure(error: unknown, signal: AbortSignal | undefined): Error {
     if (signal?.aborted) return new InterruptedError();
     if (error instanceof UnreachableError || error instanceof UsageError || error instanceof InterruptedError) return error;
     return unreachable(this.baseUrl, error);
-  }
-
-  private jobNotFound(job: JobRef): UsageError {
-    return new UsageError('jenkins.job-not-found', `Jenkins job ${describeJob(job)} not found at ${this.baseUrl}`, {
-      hint: `check jenkins.job in iac.yaml (folders are separated by "/"; for a multibranch branch set multibranch: true) and that the user can see ${this.jobUrl(job)}`,
-    });
-  }
-
-  private notBuildable(job: JobRef): PreflightError {
-    return new PreflightError('jenkins.not-buildable', `Jenkins job ${describeJob(job)} is not buildable (disabled, or a folder)`, {
-      hint: `enable the job at ${this.jobUrl(job)}, or point jenkins.job at a buildable job`,
-    });
-  }
-
-  private triggerRejected(job: JobRef, status: number, statusText: string): Error {
-    const name = describeJob(job);
-    if (status === 404) return this.jobNotFound(job);
-    if (status === 409) return this.notBuildable(job);
-    if (status === 400 || status === 405) {
-      return new UsageError('jenkins.trigger-rejected', `Jenkins refused to queue ${name}: ${status} ${statusText}`.trim(), {
-        hint: `check the job's parameters at ${this.jobUrl(job)} against jenkins.parameters in iac.yaml`,
-      });
-    }
-    return new UnreachableError('jenkins.trigger-unknown', `Jenkins answered ${status} ${statusText} to the trigger of ${name}: a build may or may not be queued`.trim(), {
-      hint: `open ${this.jobUrl(job)} to see whether a build started before running the command again`,
-    });
   }
 
   /** Sends a POST once (plus one resend when the crumb filter rejected it unprocessed). */
@@ -501,14 +441,14 @@ export class JenkinsClient {
       }
       if (response.status !== 200) {
         await response.body?.cancel();
-        throw this.statusError(response, 'crumbIssuer');
+        throw statusError(this.baseUrl, response, 'crumbIssuer');
       }
       const cookies = response.headers.getSetCookie().map((cookie) => cookie.split(';')[0] ?? '');
       const session = cookies.filter((cookie) => /^JSESSIONID/i.test(cookie));
       if (session.length > 0) this.sessionCookie = session.join('; ');
       const json = (await response.json()) as unknown;
       if (!isRecord(json) || typeof json.crumb !== 'string' || typeof json.crumbRequestField !== 'string') {
-        throw this.unexpected(new UnexpectedJenkinsResponse('crumbIssuer answer has no crumb'));
+        throw unexpectedAnswer(this.baseUrl, new UnexpectedJenkinsResponse('crumbIssuer answer has no crumb'));
       }
       this.crumb = { field: json.crumbRequestField, value: json.crumb };
     } catch (error) {

@@ -10,7 +10,6 @@
  */
 
 const CR = 0x0d;
-const LF = 0x0a;
 const EMPTY = Buffer.alloc(0);
 
 /** Length of the trailing incomplete UTF-8 sequence in `bytes` (0 when it ends on a character boundary). */
@@ -87,4 +86,15 @@ export function decodeConsoleBytes(bytes: Uint8Array): { text: string; pending: 
   const first = decoder.push(bytes);
   const last = decoder.end();
   return { text: first.text + last.text, pending: Buffer.alloc(last.incompleteBytes) };
+}
+
+const ESC = String.fromCharCode(0x1b);
+const CONSOLE_NOTE = new RegExp(`${ESC}\\[8mha:[^${ESC}]*${ESC}\\[0m`, 'g');
+
+/**
+ * Removes Jenkins' hidden console notes (`ESC[8mha:<base64>ESC[0m`, invisible in a terminal that
+ * honours "conceal" but noise everywhere else). For display only: the saved log keeps every byte.
+ */
+export function stripConsoleNotes(text: string): string {
+  return text.includes(`${ESC}[8mha:`) ? text.replace(CONSOLE_NOTE, '') : text;
 }

@@ -67,33 +67,33 @@ export function networkErrorCode(error: unknown): string | undefined {
 export function isTransientNetworkError(error: unknown, reachedBefore: boolean): boolean {
   const code = networkErrorCode(error);
   if (code === undefined) return error instanceof TypeError;
-  // A refused connection after we already talked to Jenkins is a restart, worth waiting for.
-  if (code === 'ECONNREFUSED') return reachedBefore;
+  // A refused or silent connection after we already talked to Jenkins is a restart, worth waiting
+  // for; before that it is most likely a wrong URL or a firewall, and the user should know at once.
+  if (code === 'ECONNREFUSED' || code === 'IAC_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return reachedBefore;
   return TRANSIENT_CODES.has(code);
 }
 
 /**
  * A per-request deadline that can be pushed back while a body streams (idle timeout), combined with
- * the caller's signal. `timedOut` tells our own timeout apart from the caller's abort.
+ * the caller's signal. Our own timeout aborts with an error coded IAC_TIMEOUT, so it is told apart
+ * from the caller's abort.
  */
 export class Deadline {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
-  timedOut = false;
   readonly signal: AbortSignal;
 
   constructor(
     private readonly ms: number,
     outer: AbortSignal | undefined,
   ) {
-    this.signal = outer ? AbortSignal.any([outer, this.controller.signal]) : this.controller.signal;
+    this.signal = outer ? anySignal(outer, this.controller) : this.controller.signal;
     this.refresh();
   }
 
   refresh(): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.timedOut = true;
       const error = new Error(`no answer within ${this.ms} ms`);
       (error as Error & { code: string }).code = 'IAC_TIMEOUT';
       this.controller.abort(error);
@@ -104,6 +104,14 @@ export class Deadline {
   clear(): void {
     clearTimeout(this.timer);
   }
+}
+
+/** `AbortSignal.any` (Node ≥ 20.3), with a fallback that forwards the outer abort into our controller. */
+function anySignal(outer: AbortSignal, inner: AbortController): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([outer, inner.signal]);
+  if (outer.aborted) inner.abort(outer.reason);
+  else outer.addEventListener('abort', () => inner.abort(outer.reason), { once: true });
+  return inner.signal;
 }
 
 /** Describes a network failure for a one-line message (code only; never headers, never credentials). */

@@ -89,11 +89,13 @@ export async function connectKube(options: KubeConnectionOptions = {}): Promise<
   }
   const namespace = options.namespace ?? config.getContextObject(context)?.namespace ?? 'default';
   const server = cluster.server.replace(/\/+$/, '');
+  // For messages only: a server URL could carry user:password, which must never be printed.
+  const shownServer = server.replace(/\/\/[^/@]*@/, '//');
   const http = await import('node:http');
   const https = await import('node:https');
 
   const unreachable = (what: string, cause: unknown): UnreachableError =>
-    new UnreachableError('kube.unreachable', `cannot reach the Kubernetes API at ${server} (${what})`, {
+    new UnreachableError('kube.unreachable', `cannot reach the Kubernetes API at ${shownServer} (${what})`, {
       hint: `kubectl --context ${context} cluster-info`,
       cause,
     });
@@ -154,12 +156,12 @@ export async function connectKube(options: KubeConnectionOptions = {}): Promise<
     }
     const resource = url.pathname.split('/').slice(-1)[0] ?? '';
     if (statusCode === 401) {
-      return new UnreachableError('kube.unauthorized', `the Kubernetes API at ${server} refused the credentials of context "${context}" (401 Unauthorized)`, {
+      return new UnreachableError('kube.unauthorized', `the Kubernetes API at ${shownServer} refused the credentials of context "${context}" (401 Unauthorized)`, {
         hint: `kubectl --context ${context} auth whoami`,
       });
     }
     if (statusCode === 403) {
-      return new UnreachableError('kube.forbidden', `the Kubernetes API at ${server} forbids this request: ${status.message ?? `403 Forbidden for ${resource}`}`, {
+      return new UnreachableError('kube.forbidden', `the Kubernetes API at ${shownServer} forbids this request: ${status.message ?? `403 Forbidden for ${resource}`}`, {
         hint: `kubectl --context ${context} auth can-i list ${resource} -n ${namespace}`,
       });
     }

@@ -13,6 +13,12 @@ import { RolloutStatusError, rolloutStatus } from './rollout-status.js';
 import type { EventObject, ListObject, PodObject, WorkloadObject } from './types.js';
 import { formatWorkloadRef, parseWorkloadRef, type WorkloadRef } from './workload-ref.js';
 
+/**
+ * `status`: kubectl's line for every ADDED/MODIFIED event of the workload (so repeats happen, exactly
+ * as kubectl prints them; de-duplicate in the renderer if wanted). `diagnostic`: a pod of the new
+ * revision entered a bad state, or one of its recent Warning events. `reconnect`: the watch
+ * ended/dropped and resumes, or expired (410) and re-lists.
+ */
 export type RolloutEvent =
   | { type: 'status'; workload: string; message: string; done: boolean }
   | { type: 'diagnostic'; workload: string; pod: string; container?: string; reason: string; message?: string }

@@ -336,7 +336,7 @@ export async function startJenkinsSandbox(options: JenkinsSandboxOptions = {}): 
     const build = resolveBuild(job, rest[0] ?? '', now);
     if (!build) return sendError(res, 404, 'Not Found');
     const action = rest.slice(1).join('/');
-    if (action === '' ) {
+    if (action === '') {
       res.setHeader('content-type', 'text/html;charset=utf-8');
       return void res.end(`<html><head><title>${escapeHtml(job.node.fullName)} #${build.number} [Jenkins]</title></head><body></body></html>\n`);
     }
@@ -344,7 +344,13 @@ export async function startJenkinsSandbox(options: JenkinsSandboxOptions = {}): 
     if (action === 'logText/progressiveText') return progressiveText(res, url, build, now);
     if (action === 'consoleText') {
       res.setHeader('content-type', 'text/plain;charset=UTF-8');
-      return void res.end(build.console.read(0, state.available(build, now)));
+      // The raw log, streamed in windows: a 200 MB log never sits in memory whole.
+      const available = state.available(build, now);
+      const writeSize = options.consoleWriteBytes ?? 65_536;
+      for (let offset = 0; offset < available && !res.destroyed; offset += writeSize) {
+        if (!res.write(build.console.read(offset, Math.min(available, offset + writeSize)))) await drained(res);
+      }
+      return void res.end();
     }
     if (action === 'stop' || ((action === 'term' || action === 'kill') && job.kind === 'pipeline')) {
       if (method !== 'POST') return sendError(res, 405, 'Method Not Allowed', { allow: 'POST' });

@@ -34,6 +34,7 @@ export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings,
         : []),
     ],
     async preflight(signal) {
+      missingSecretVars(settings.secretExtraVars);
       const { checkPlaybook } = await import('../ansible/preflight.js');
       await checkPlaybook({ cwd: env.projectDir, playbook: settings.playbook, inventory: settings.inventory, signal });
     },
@@ -77,15 +78,21 @@ export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings,
   };
 }
 
+/** Secret extra vars come from the environment: a missing one stops the run before anything changes. */
+function missingSecretVars(names: Record<string, string>): void {
+  for (const [name, envName] of Object.entries(names)) {
+    if (process.env[envName] !== undefined) continue;
+    throw new PreflightError('ansible.secret-missing', `secret extra var ${name} needs environment variable ${envName}, which is not set`, {
+      hint: `export ${envName}=...  (it is passed to Ansible in a 0600 file, never on the command line)`,
+    });
+  }
+}
+
 function readSecretVars(names: Record<string, string>, ctx: StepContext): Record<string, string> {
+  missingSecretVars(names);
   const values: Record<string, string> = {};
   for (const [name, envName] of Object.entries(names)) {
-    const value = process.env[envName];
-    if (value === undefined) {
-      throw new PreflightError('ansible.secret-missing', `secret extra var ${name} needs environment variable ${envName}, which is not set`, {
-        hint: `export ${envName}=...  (it is passed to Ansible in a 0600 file, never on the command line)`,
-      });
-    }
+    const value = process.env[envName] as string;
     ctx.secret(value);
     values[name] = value;
   }

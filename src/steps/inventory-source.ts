@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Ec2Instance } from '../aws/ec2.js';
 import type { InventoryList } from '../aws/inventory.js';
 import type { Ec2Discovery } from '../config/schema.js';
 import type { StepContext } from '../pipeline/types.js';
@@ -13,11 +14,10 @@ export function describeInventory(inventory: InventorySetting): string[] {
   return [`<EC2 ${inventory.ec2.region ?? 'default region'} tags ${tags}>`];
 }
 
-/** EC2 instances selected by tags, as an Ansible `--list` inventory (AWS SDK loaded only here). */
-export async function discoverInventory(discovery: Ec2Discovery, signal: AbortSignal): Promise<{ list: InventoryList; count: number }> {
+/** The EC2 instances an environment selects by tags (AWS SDK loaded only here). */
+export async function findTaggedInstances(discovery: Ec2Discovery, signal: AbortSignal): Promise<Ec2Instance[]> {
   const { findInstances } = await import('../aws/ec2.js');
-  const { toAnsibleInventory } = await import('../aws/inventory.js');
-  const instances = await findInstances({
+  return findInstances({
     tags: discovery.tags,
     ...(discovery.region !== undefined ? { region: discovery.region } : {}),
     ...(discovery.profile !== undefined ? { profile: discovery.profile } : {}),
@@ -25,6 +25,12 @@ export async function discoverInventory(discovery: Ec2Discovery, signal: AbortSi
     ...(discovery.states !== undefined ? { states: discovery.states } : {}),
     signal,
   });
+}
+
+/** Those instances as an Ansible `--list` inventory. */
+export async function discoverInventory(discovery: Ec2Discovery, signal: AbortSignal): Promise<{ list: InventoryList; count: number }> {
+  const instances = await findTaggedInstances(discovery, signal);
+  const { toAnsibleInventory } = await import('../aws/inventory.js');
   const list = toAnsibleInventory(instances, discovery.hostnameVar !== undefined ? { hostnameVar: discovery.hostnameVar } : {});
   return { list, count: instances.length };
 }

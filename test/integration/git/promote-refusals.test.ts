@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InterruptedError, PreflightError } from '../../../src/errors.js';
+import { InterruptedError, PreflightError, UsageError } from '../../../src/errors.js';
 import { promoteMerge, promotePreview } from '../../../src/git/index.js';
 import { createPromoteRepos, failure } from './fixture.js';
 import type { PromoteRepos } from './fixture.js';
@@ -69,6 +70,28 @@ describe('promote refuses before touching anything', () => {
     expect(repos.snapshot()).toEqual(before);
   });
 
+  it('remote main moved between our fetch and our push: the plain push is refused, exit 3, nothing changed', async () => {
+    repos = createPromoteRepos();
+    repos.commitOn('develop', 'a.txt', 'a\n', 'a');
+    // Fetch from the remote, push to a mirror on which main already moved: the race a lease would guard.
+    const mirror = join(repos.root, 'mirror.git');
+    repos.git('clone', '-q', '--bare', repos.remote, mirror);
+    repos.git('checkout', '-q', '-b', 'elsewhere', 'main');
+    repos.commit('hotfix.txt', 'hotfix\n', 'hotfix pushed by someone else');
+    repos.git('push', '-q', mirror, 'elsewhere:main');
+    repos.git('checkout', '-q', 'main');
+    repos.git('branch', '-q', '-D', 'elsewhere');
+    repos.git('remote', 'set-url', '--push', 'origin', mirror);
+    const before = repos.snapshot();
+    const mirrorBefore = repos.git('--git-dir', mirror, 'for-each-ref');
+    const error = await failure(promoteMerge({ ...repos.target(), mode: 'merge' }));
+    expect(error).toBeInstanceOf(PreflightError);
+    expect((error as PreflightError).code).toBe('git.remote-moved');
+    expect(error.message).toBe('origin/main moved during the promotion: nothing was pushed');
+    expect(repos.snapshot()).toEqual(before);
+    expect(repos.git('--git-dir', mirror, 'for-each-ref')).toBe(mirrorBefore);
+  });
+
   it('local main with unpushed commits: exit 3, nothing changed', async () => {
     repos = createPromoteRepos();
     repos.commitOn('develop', 'a.txt', 'a\n', 'a');
@@ -105,5 +128,17 @@ describe('promote refuses before touching anything', () => {
       expect(error).toBeInstanceOf(InterruptedError);
       expect(repos.snapshot()).toEqual(before);
     }
+  });
+
+  it('bad names are usage errors (exit 2) before anything runs', async () => {
+    repos = createPromoteRepos();
+    const before = repos.snapshot();
+    const pairs: [string, string][] = [['main', 'main'], ['--upload-pack=x', 'main'], ['develop', 'a..b']];
+    for (const [from, to] of pairs) {
+      const error = await failure(promoteMerge({ ...repos.target(), from, to, mode: 'merge' }));
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).exitCode).toBe(2);
+    }
+    expect(repos.snapshot()).toEqual(before);
   });
 });

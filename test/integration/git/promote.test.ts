@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GitStepError } from '../../../src/errors.js';
 import { promoteMerge, promotePreview } from '../../../src/git/index.js';
@@ -93,3 +94,17 @@ describe.each(['main', 'develop', 'feature'])('promote develop → main while %s
   });
 });
 
+describe('local main checked out in another worktree', () => {
+  it('is left alone (its files would go stale), with the command that updates it', async () => {
+    repos = createPromoteRepos();
+    repos.git('checkout', '-q', 'develop');
+    const other = join(repos.root, 'main-worktree');
+    repos.git('worktree', 'add', '-q', other, 'main');
+    const mainBefore = repos.git('rev-parse', 'refs/heads/main');
+    const developSha = repos.commitOn('develop', 'a.txt', 'a\n', 'a');
+    const result = await promoteMerge({ ...repos.target(), mode: 'ff-only' });
+    expect(repos.remoteSha('main')).toBe(developSha);
+    expect(result.local).toMatchObject({ kind: 'skipped', hint: `git -C ${other} merge --ff-only ${developSha.slice(0, 12)}` });
+    expect(repos.git('rev-parse', 'refs/heads/main')).toBe(mainBefore);
+  });
+});

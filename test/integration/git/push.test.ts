@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GitStepError, PreflightError, UnreachableError } from '../../../src/errors.js';
+import { GitStepError, InterruptedError, PreflightError, UnreachableError } from '../../../src/errors.js';
 import { pushBranch, pushPlan } from '../../../src/git/index.js';
 import type { GitEvent } from '../../../src/git/index.js';
 import { snapshotRepo } from '../../helpers/git-snapshot.js';
@@ -163,5 +163,21 @@ describe('pushBranch against a real bare remote', () => {
   it('a missing local branch is a preflight failure', async () => {
     repos = createPromoteRepos();
     await expect(pushBranch({ cwd: repos.work, remote: 'origin', branch: 'nope' })).rejects.toBeInstanceOf(PreflightError);
+  });
+
+  it('Ctrl-C before the push: InterruptedError and nothing pushed', async () => {
+    repos = createPromoteRepos();
+    repos.commit('a.txt', 'a\n', 'a');
+    const before = snapshotRepo(repos.work, repos.remote);
+    const controller = new AbortController();
+    const error = await pushBranch({
+      cwd: repos.work,
+      remote: 'origin',
+      branch: 'main',
+      signal: controller.signal,
+      onEvent: (event) => event.type === 'fetched' && controller.abort(),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect(snapshotRepo(repos.work, repos.remote)).toEqual(before);
   });
 });

@@ -87,4 +87,16 @@ describe('openRepo', () => {
     repos = createPromoteRepos();
     await expect(openRepo(repos.root)).rejects.toBeInstanceOf(UsageError);
   });
+
+  it('a missing git binary or folder is reported as such, not as a crash', async () => {
+    repos = createPromoteRepos();
+    await expect(openRepo(join(repos.root, 'nope'))).rejects.toBeInstanceOf(UsageError);
+    const path = process.env.PATH;
+    process.env.PATH = join(repos.root, 'empty-bin');
+    try {
+      await expect(openRepo(repos.work)).rejects.toMatchObject({ code: 'git.missing', exitCode: 3 });
+    } finally {
+      process.env.PATH = path;
+    }
+  });
 });

@@ -69,7 +69,7 @@ describe('queue behaviour', () => {
       leftItemTtlMs: 50,
       quietPeriodMs: 5000,
       jobs: {
-        serial: { parameters: ['GIT_SHA'], builds: [{ result: 'SUCCESS', durationMs: 600 }] },
+        serial: { parameters: ['GIT_SHA'], builds: [{ result: 'SUCCESS', durationMs: 1000 }] },
         stuck: { builds: [{ result: 'SUCCESS', stuckLabel: 'arm64' }] },
         waiting: { parameters: ['GIT_SHA'], builds: [{ result: 'SUCCESS', queueDelayMs: 2000 }] },
         history: {

@@ -71,3 +71,44 @@ describe('followBuild + buildResultError: every result has its exit code', () =>
     expect(outcome.events).toContainEqual({ type: 'revision', sha: other, matches: false });
   });
 });
+
+describe('trigger refusals that change nothing (no POST is sent)', () => {
+  let sandbox: JenkinsSandbox;
+  beforeAll(async () => {
+    sandbox = await startJenkinsSandbox({
+      jobs: {
+        plain: { builds: [{ result: 'SUCCESS' }] },
+        disabled: { parameters: ['GIT_SHA'], disabled: true, builds: [{ result: 'SUCCESS' }] },
+        withParams: { parameters: ['GIT_SHA'], builds: [{ result: 'SUCCESS', durationMs: 20, consoleLines: ['a', 'b'] }] },
+      },
+      multibranch: { repo: { main: { builds: [{ result: 'SUCCESS' }] } } },
+    });
+  });
+  afterAll(() => sandbox.close());
+
+  it('parameters for a job without parameters → usage error (exit 2)', async () => {
+    const error = await clientFor(sandbox.url).trigger('plain', { GIT_SHA: SHA }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ exitCode: 2, message: expect.stringContaining('takes no parameters') });
+  });
+
+  it('a disabled job, or a multibranch project instead of a branch → preflight error (exit 3)', async () => {
+    await expect(clientFor(sandbox.url).trigger('disabled', { GIT_SHA: SHA })).rejects.toMatchObject({ exitCode: 3 });
+    await expect(clientFor(sandbox.url).trigger('repo', {})).rejects.toMatchObject({ exitCode: 3 });
+    expect(sandbox.requests.filter((request) => request.method === 'POST')).toHaveLength(0);
+  });
+
+  it('reports parameters the job does not define (Jenkins ignores them silently)', async () => {
+    const result = await clientFor(sandbox.url).trigger('withParams', { GIT_SHA: SHA, TYPO: 'x' });
+    expect(result.ignoredParameters).toEqual(['TYPO']);
+  });
+
+  it('progressiveText (buffered) returns LF text and the next offset', async () => {
+    const client = clientFor(sandbox.url);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const chunk = await client.progressiveText(client.buildUrl('withParams', 1), 0);
+    expect(chunk.text).toBe(sandbox.console('withParams', 1));
+    expect(chunk).toMatchObject({ moreData: false, nextStart: Buffer.byteLength(chunk.text) });
+    const rest = await client.progressiveText(client.buildUrl('withParams', 1), chunk.nextStart);
+    expect(rest).toEqual({ text: '', nextStart: chunk.nextStart, moreData: false });
+  });
+});

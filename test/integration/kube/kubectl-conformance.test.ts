@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RolloutError } from '../../../src/errors.js';
+import type { RolloutError } from '../../../src/errors.js';
 import { watchRollouts } from '../../../src/kube/watch-rollout.js';
 import { startKubeSandbox, type KubeSandbox, type WorkloadScenario } from '../../../src/sandbox/kubernetes.js';
 import { toolAvailable } from '../../helpers/tools.js';
@@ -42,7 +42,7 @@ interface Run {
 
 /** Both clients connect while the spec change is not yet observed, then watch the same events. */
 async function runBoth(scenario: WorkloadScenario, timeout: string, timeoutMs: number): Promise<{ kubectl: Run; iac: Run }> {
-  sandbox = await startKubeSandbox({ workloads: [{ observeDelayMs: 2500, stepMs: 250, ...scenario }] });
+  sandbox = await startKubeSandbox({ workloads: [{ observeDelayMs: 3000, stepMs: 250, ...scenario }] });
   const kubeconfig = await sandbox.kubeconfig(join(dir, 'kubeconfig'), { namespace: 'shop' });
   const ref = `${scenario.kind}/${scenario.name}`;
   const lines: string[] = [];

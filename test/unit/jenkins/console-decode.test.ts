@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConsoleDecoder, incompleteUtf8Tail } from '../../../src/jenkins/console-decode.js';
+import { ConsoleDecoder, incompleteUtf8Tail, stripConsoleNotes } from '../../../src/jenkins/console-decode.js';
 import { LineBuffer } from '../../../src/jenkins/console-reader.js';
 import { GeneratedLines, readAll, toCrlf } from '../../../src/sandbox/jenkins-console.js';
 
@@ -64,5 +64,12 @@ describe('sandbox console generation', () => {
     for (const [start, end] of [[0, 1], [17, 19], [49, 51], [12_345, 23_456], [49_990, 50_000]] as const) {
       expect(lines.read(start, end).equals(whole.subarray(start, end))).toBe(true);
     }
+  });
+});
+
+describe('stripConsoleNotes', () => {
+  it('removes hidden ha: notes and leaves other escapes alone', () => {
+    expect(stripConsoleNotes('\u001b[8mha:////4PbR+AAAA=\u001b[0m[Pipeline] node\n')).toBe('[Pipeline] node\n');
+    expect(stripConsoleNotes('\u001b[31mred\u001b[0m\n')).toBe('\u001b[31mred\u001b[0m\n');
   });
 });

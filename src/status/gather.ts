@@ -1,0 +1,282 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LoadedConfig } from '../config/load.js';
+import { resolveEnvironment, type ResolvedEnvironment } from '../config/resolve.js';
+import { isIacError, UnreachableError } from '../errors.js';
+import type { GitRepo } from '../git/repo.js';
+import { describeJob } from '../jenkins/paths.js';
+import { findTaggedInstances } from '../steps/inventory-source.js';
+import { connectJenkins, jobOf } from '../steps/jenkins-connect.js';
+import {
+  reportExitCode,
+  type Cell,
+  type Ec2Status,
+  type EnvironmentStatus,
+  type GitStatus,
+  type JenkinsStatus,
+  type LastPromotion,
+  type PromotionStatus,
+  type StatusReport,
+  type WorkloadStatus,
+} from './model.js';
+
+export interface GatherOptions {
+  loaded: LoadedConfig;
+  repo: GitRepo;
+  /** One environment, or all. */
+  only?: string;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  /** Per source; a source that has not answered by then is "unreachable". Default 10 s. */
+  sourceTimeoutMs?: number;
+  secret: (value: string) => void;
+  /** Skip the git fetch (used by --watch after the first round). */
+  fetch?: boolean;
+}
+
+const DEFAULT_SOURCE_TIMEOUT_MS = 10_000;
+
+/** Runs one source with its own deadline; whatever it throws becomes the cell's reason. */
+async function cell<T>(signal: AbortSignal, timeoutMs: number, source: (signal: AbortSignal) => Promise<T>): Promise<Cell<T>> {
+  const started = performance.now();
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const combined = AbortSignal.any([signal, deadline]);
+  const timedOut = new Promise<never>((_, reject) => {
+    combined.addEventListener('abort', () => reject(deadline.aborted ? new UnreachableError('timeout', `no answer within ${Math.round(timeoutMs / 1000)}s`) : combined.reason), { once: true });
+  });
+  try {
+    const value = await Promise.race([source(combined), timedOut]);
+    return { state: 'ok', value, durationMs: Math.round(performance.now() - started) };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const state = error instanceof UnreachableError || !isIacError(error) ? 'unreachable' : 'error';
+    return { state: deadline.aborted ? 'unreachable' : state, reason, durationMs: Math.round(performance.now() - started) };
+  }
+}
+
+/** Everything `iac status` shows, every source queried at once. */
+export async function gatherStatus(options: GatherOptions): Promise<StatusReport> {
+  const { loaded, repo, signal } = options;
+  const timeoutMs = options.sourceTimeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS;
+  const remote = loaded.config.git?.remote ?? 'origin';
+  const names = Object.keys(loaded.config.environments).filter((name) => options.only === undefined || name === options.only);
+  const allBranches = [...new Set(Object.values(loaded.config.environments).map((env) => env.branch))];
+
+  // One fetch for every environment branch, shared by the git and promotion cells.
+  const fetched = options.fetch === false
+    ? Promise.resolve<string | undefined>('not fetched (watch refresh)')
+    : cell(signal, timeoutMs, (s) => repo.fetch(remote, allBranches, { signal: s })).then((c) => (c.state === 'ok' ? undefined : c.reason));
+
+  const resolved = new Map<string, ResolvedEnvironment>();
+  for (const name of Object.keys(loaded.config.environments)) {
+    const branch = loaded.config.environments[name]?.branch as string;
+    const sha = (await repo.resolve(`refs/heads/${branch}`)) ?? '';
+    resolved.set(name, resolveEnvironment(loaded, name, { sha, env: options.env }));
+  }
+
+  const workloadsByEnv = gatherWorkloads(names.map((n) => resolved.get(n) as ResolvedEnvironment), repo, remote, fetched, signal, timeoutMs);
+  const promotions = readLastPromotions(loaded.dir);
+
+  const environments = await Promise.all(
+    names.map(async (name): Promise<EnvironmentStatus> => {
+      const env = resolved.get(name) as ResolvedEnvironment;
+      const [git, promotion, jenkins, workloads, ec2] = await Promise.all([
+        fetched.then((fetchProblem) => gitCell(repo, remote, env.branch, fetchProblem, signal, timeoutMs)),
+        env.promoteFrom !== undefined ? fetched.then(() => promotionCell(loaded, repo, remote, env, resolved, signal, timeoutMs)) : undefined,
+        env.jenkins ? cell(signal, timeoutMs, (s) => jenkinsCell(env, options, s)) : undefined,
+        workloadsByEnv.get(name),
+        ec2Settings(env) ? cell(signal, timeoutMs, (s) => ec2Cell(env, s)) : undefined,
+      ]);
+      const last = promotions.get(name);
+      return {
+        name,
+        branch: env.branch,
+        git,
+        ...(promotion ? { promotion } : {}),
+        ...(jenkins ? { jenkins } : {}),
+        ...(workloads ? { workloads } : {}),
+        ...(ec2 ? { ec2 } : {}),
+        ...(last ? { lastPromotion: last } : {}),
+      };
+    }),
+  );
+  return { project: loaded.config.project, generatedAt: new Date().toISOString(), environments, exitCode: reportExitCode(environments) };
+}
+
+async function gitCell(repo: GitRepo, remote: string, branch: string, fetchProblem: string | undefined, signal: AbortSignal, timeoutMs: number): Promise<Cell<GitStatus>> {
+  const result = await cell(signal, timeoutMs, async (): Promise<GitStatus> => {
+    const localSha = await repo.resolve(`refs/heads/${branch}`);
+    const remoteSha = await repo.resolve(`refs/remotes/${remote}/${branch}`);
+    const { ahead, behind } = localSha && remoteSha ? await repo.aheadBehind(localSha, remoteSha) : { ahead: 0, behind: 0 };
+    return {
+      branch,
+      ...(localSha ? { localSha } : {}),
+      ...(remoteSha ? { remoteSha } : {}),
+      ahead,
+      behind,
+      fetched: fetchProblem === undefined,
+    };
+  });
+  // A failed fetch still shows the last known state, marked as such.
+  return fetchProblem !== undefined && result.state === 'ok' && !fetchProblem.startsWith('not fetched')
+    ? { ...result, state: 'unreachable', reason: `fetch failed, showing the last fetched state: ${fetchProblem}` }
+    : result;
+}
+
+async function promotionCell(
+  loaded: LoadedConfig,
+  repo: GitRepo,
+  remote: string,
+  env: ResolvedEnvironment,
+  resolved: Map<string, ResolvedEnvironment>,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<Cell<PromotionStatus>> {
+  return cell(signal, timeoutMs, async () => {
+    const fromName = env.promoteFrom as string;
+    const source = resolved.get(fromName);
+    const fromBranch = source?.branch ?? fromName;
+    const ref = async (branch: string): Promise<string> => (await repo.resolve(`refs/remotes/${remote}/${branch}`)) ? `refs/remotes/${remote}/${branch}` : `refs/heads/${branch}`;
+    const commits = await repo.commitsBetween(await ref(env.branch), await ref(fromBranch));
+    return {
+      from: source?.name ?? fromName,
+      fromBranch,
+      pending: commits.length,
+      commits: commits.slice(0, 10).map((c) => ({ shortSha: c.shortSha, subject: c.subject, author: c.author })),
+      command: `iac promote ${fromBranch} ${env.branch}`,
+    };
+  });
+}
+
+async function jenkinsCell(env: ResolvedEnvironment, options: GatherOptions, signal: AbortSignal): Promise<JenkinsStatus> {
+  const settings = env.jenkins as NonNullable<ResolvedEnvironment['jenkins']>;
+  const client = await connectJenkins(settings, options.env, options.secret);
+  const job = jobOf(settings, env.branch);
+  const { builds, inQueue, queueWhy } = await client.lastBuilds(job, 1, signal);
+  const last = builds[0];
+  return {
+    job: describeJob(job),
+    ...(last
+      ? {
+          last: {
+            number: last.number,
+            result: last.result,
+            building: last.building,
+            ...(last.timestamp !== undefined ? { timestamp: last.timestamp } : {}),
+            ...(last.sha !== undefined ? { sha: last.sha } : {}),
+            url: last.url,
+          },
+        }
+      : {}),
+    queued: inQueue,
+    queueWhy,
+  };
+}
+
+/** One LIST per kind per namespace: environments sharing a cluster namespace are asked together. */
+function gatherWorkloads(
+  envs: ResolvedEnvironment[],
+  repo: GitRepo,
+  remote: string,
+  fetched: Promise<unknown>,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Map<string, Promise<Cell<WorkloadStatus[]>>> {
+  const groups = new Map<string, ResolvedEnvironment[]>();
+  for (const env of envs) {
+    const k = env.kubernetes;
+    if (!k) continue;
+    const key = JSON.stringify([k.kubeconfig ?? '', k.context ?? '', k.namespace, k.revisionAnnotation ?? '']);
+    groups.set(key, [...(groups.get(key) ?? []), env]);
+  }
+  const byEnv = new Map<string, Promise<Cell<WorkloadStatus[]>>>();
+  for (const group of groups.values()) {
+    const k = group[0]?.kubernetes as NonNullable<ResolvedEnvironment['kubernetes']>;
+    const refs = [...new Set(group.flatMap((env) => env.kubernetes?.workloads ?? []))];
+    const listed = cell(signal, timeoutMs, async (s) => {
+      const { listWorkloads } = await import('../kube/list-workloads.js');
+      return listWorkloads({
+        ...(k.kubeconfig !== undefined ? { kubeconfigPath: k.kubeconfig } : {}),
+        ...(k.context !== undefined ? { context: k.context } : {}),
+        namespace: k.namespace,
+        refs,
+        ...(k.revisionAnnotation !== undefined ? { revisionAnnotation: k.revisionAnnotation } : {}),
+        signal: s,
+      });
+    });
+    for (const env of group) {
+      byEnv.set(
+        env.name,
+        listed.then(async (result) => {
+          if (result.state !== 'ok' || !result.value) return { state: result.state, reason: result.reason ?? 'unknown', durationMs: result.durationMs };
+          await fetched;
+          const mine = result.value.filter((w) => env.kubernetes?.workloads.includes(w.ref));
+          const value = await Promise.all(
+            mine.map(async (w): Promise<WorkloadStatus> => {
+              const behindHead = await commitsBehind(repo, w.revision, `refs/remotes/${remote}/${env.branch}`);
+              return {
+                ref: w.ref,
+                found: w.found,
+                ready: w.ready,
+                desired: w.desired,
+                message: w.message,
+                state: w.done ? 'ready' : !w.found || !w.message.startsWith('Waiting for') ? 'failing' : 'progressing',
+                ...(w.revision !== undefined ? { revision: w.revision } : {}),
+                ...(behindHead !== undefined ? { behindHead } : {}),
+              };
+            }),
+          );
+          return { state: 'ok', value, durationMs: result.durationMs };
+        }),
+      );
+    }
+  }
+  return byEnv;
+}
+
+/** "prod runs a1b2c3d, 3 commits behind main": only when the revision is a commit we know. */
+async function commitsBehind(repo: GitRepo, revision: string | undefined, head: string): Promise<number | undefined> {
+  if (!revision || !/^[0-9a-f]{7,40}$/.test(revision)) return undefined;
+  try {
+    if (!(await repo.resolve(revision)) || !(await repo.resolve(head))) return undefined;
+    return (await repo.commitsBetween(revision, head)).length;
+  } catch {
+    return undefined;
+  }
+}
+
+function ec2Settings(env: ResolvedEnvironment) {
+  const inventory = env.ansible?.inventory;
+  if (inventory !== undefined && !Array.isArray(inventory)) return inventory.ec2;
+  return env.aws;
+}
+
+async function ec2Cell(env: ResolvedEnvironment, signal: AbortSignal): Promise<Ec2Status> {
+  const found = await findTaggedInstances(ec2Settings(env) as NonNullable<ReturnType<typeof ec2Settings>>, signal);
+  const instances = found.map((i) => ({
+    id: i.instanceId,
+    ...(i.tags.Name ? { name: i.tags.Name } : {}),
+    state: i.state,
+    ...(i.privateIp ?? i.publicIp ? { address: (i.privateIp ?? i.publicIp) as string } : {}),
+  }));
+  const byState: Record<string, number> = {};
+  for (const instance of instances) byState[instance.state] = (byState[instance.state] ?? 0) + 1;
+  return { total: instances.length, byState, instances };
+}
+
+/** The newest promotion into each environment, from `.iac/promotions.ndjson`. */
+function readLastPromotions(projectDir: string): Map<string, LastPromotion> {
+  const file = join(projectDir, '.iac', 'promotions.ndjson');
+  const last = new Map<string, LastPromotion>();
+  if (!existsSync(file)) return last;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const record = JSON.parse(line) as { time: string; from: { branch: string }; to: { environment: string; before: string; after: string }; outcome: string };
+      last.set(record.to.environment, { time: record.time, from: record.from.branch, before: record.to.before, after: record.to.after, outcome: record.outcome });
+    } catch {
+      // A torn last line (interrupted write) must not break status.
+    }
+  }
+  return last;
+}

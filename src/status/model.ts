@@ -1,0 +1,104 @@
+/**
+ * The `iac status` report: one documented, stable shape, rendered as a table on a terminal and
+ * printed as-is with --json. Every source fills its own cell; a source that fails says why in that
+ * cell and never delays or fails the others.
+ */
+
+export type CellState = 'ok' | 'unreachable' | 'error';
+
+export interface Cell<T> {
+  state: CellState;
+  value?: T;
+  /** Why the source could not answer (state ≠ ok). */
+  reason?: string;
+  durationMs: number;
+}
+
+export interface GitStatus {
+  branch: string;
+  localSha?: string;
+  remoteSha?: string;
+  /** Local commits not on the remote branch, and the other way round. */
+  ahead: number;
+  behind: number;
+  /** False when the fetch failed: ahead/behind are from the last fetch. */
+  fetched: boolean;
+}
+
+export interface PromotionStatus {
+  from: string;
+  fromBranch: string;
+  /** Commits on the promoteFrom branch not yet on this one. */
+  pending: number;
+  commits: Array<{ shortSha: string; subject: string; author: string }>;
+  command: string;
+}
+
+export interface BuildStatus {
+  number: number;
+  result: string | null;
+  building: boolean;
+  /** Build start, epoch ms. */
+  timestamp?: number;
+  sha?: string;
+  url: string;
+}
+
+export interface JenkinsStatus {
+  job: string;
+  last?: BuildStatus;
+  queued: boolean;
+  queueWhy?: string | null;
+}
+
+export interface WorkloadStatus {
+  ref: string;
+  found: boolean;
+  ready: number;
+  desired: number;
+  message: string;
+  state: 'ready' | 'progressing' | 'failing';
+  revision?: string;
+  /** How many commits the running revision is behind the branch head on the remote, when known. */
+  behindHead?: number;
+}
+
+export interface Ec2Status {
+  total: number;
+  byState: Record<string, number>;
+  instances: Array<{ id: string; name?: string; state: string; address?: string }>;
+}
+
+export interface LastPromotion {
+  time: string;
+  from: string;
+  before: string;
+  after: string;
+  outcome: string;
+}
+
+export interface EnvironmentStatus {
+  name: string;
+  branch: string;
+  git: Cell<GitStatus>;
+  promotion?: Cell<PromotionStatus>;
+  jenkins?: Cell<JenkinsStatus>;
+  workloads?: Cell<WorkloadStatus[]>;
+  ec2?: Cell<Ec2Status>;
+  lastPromotion?: LastPromotion;
+}
+
+export interface StatusReport {
+  project: string;
+  generatedAt: string;
+  environments: EnvironmentStatus[];
+  /** 0 all answered and healthy, 4 some source unreachable, 40 a workload failing. */
+  exitCode: 0 | 4 | 40;
+}
+
+export function reportExitCode(environments: EnvironmentStatus[]): 0 | 4 | 40 {
+  const cells = environments.flatMap((env) => [env.git, env.promotion, env.jenkins, env.workloads, env.ec2]).filter((c) => c !== undefined);
+  if (environments.some((env) => env.workloads?.value?.some((w) => w.state === 'failing'))) return 40;
+  if (cells.some((cell) => cell.state !== 'ok')) return 4;
+  return 0;
+}

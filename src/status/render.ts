@@ -1,0 +1,152 @@
+import type { ChalkInstance } from 'chalk';
+import type { Cell, EnvironmentStatus, StatusReport, WorkloadStatus } from './model.js';
+
+type Style = 'bold' | 'dim' | 'green' | 'red' | 'yellow' | 'cyan';
+type Segment = [text: string, style?: Style];
+
+export interface RenderOptions {
+  /** Terminal width; every line is cut to fit (no wrapping garbage). */
+  width: number;
+  chalk: ChalkInstance;
+  now: number;
+}
+
+/** The status screen as text: one block per environment, each line cut to the terminal width. */
+export function renderStatus(report: StatusReport, options: RenderOptions): string {
+  const lines: Segment[][] = [[[`${report.project}`, 'bold'], [` — status at ${report.generatedAt.slice(11, 19)} UTC`, 'dim']]];
+  for (const env of report.environments) {
+    lines.push([]);
+    lines.push(...environmentLines(env, options.now));
+  }
+  const verdict: Segment[] =
+    report.exitCode === 0
+      ? [['✔ all sources answered; everything healthy', 'green']]
+      : report.exitCode === 40
+        ? [['✖ a workload is failing (exit 40)', 'red']]
+        : [['! some sources could not be reached (exit 4)', 'yellow']];
+  lines.push([], verdict);
+  return lines.map((segments) => paint(fit(segments, options.width), options.chalk)).join('\n');
+}
+
+function environmentLines(env: EnvironmentStatus, now: number): Segment[][] {
+  const lines: Segment[][] = [];
+  const git = env.git;
+  const head: Segment[] = [[env.name, 'bold'], [`  ${env.branch}`, 'cyan']];
+  if (git.value?.localSha) head.push([`  ${git.value.localSha.slice(0, 7)}`]);
+  head.push(['  '], ...gitSummary(env));
+  lines.push(head);
+
+  const promotion = env.promotion;
+  if (promotion?.state === 'ok' && promotion.value && promotion.value.pending > 0) {
+    const p = promotion.value;
+    lines.push([
+      ['  ⚠ ', 'yellow'],
+      [`${p.pending} commit${p.pending === 1 ? '' : 's'} on ${p.fromBranch} not yet on ${env.branch}`, 'yellow'],
+      [' — run: '],
+      [p.command, 'bold'],
+    ]);
+  } else if (promotion && promotion.state !== 'ok') {
+    lines.push([['  promotion  '], ...unreachable(promotion)]);
+  }
+
+  if (env.jenkins) lines.push([['  jenkins   '], ...jenkinsSummary(env, now)]);
+  if (env.workloads) {
+    if (env.workloads.state !== 'ok' || !env.workloads.value) lines.push([['  workloads '], ...unreachable(env.workloads)]);
+    else {
+      const width = Math.max(...env.workloads.value.map((w) => w.ref.length));
+      for (const workload of env.workloads.value) lines.push([['  '], ...workloadSummary(workload, width, env.branch)]);
+    }
+  }
+  if (env.ec2) {
+    const ec2 = env.ec2;
+    if (ec2.state !== 'ok' || !ec2.value) lines.push([['  ec2       '], ...unreachable(ec2)]);
+    else {
+      const states = Object.entries(ec2.value.byState).map(([state, n]) => `${n} ${state}`).join(', ');
+      lines.push([['  ec2       '], [`${ec2.value.total} instance${ec2.value.total === 1 ? '' : 's'}${states ? `: ${states}` : ''}`]]);
+    }
+  }
+  if (env.lastPromotion) {
+    const p = env.lastPromotion;
+    lines.push([['  promoted  ', 'dim'], [`${p.time.slice(0, 16).replace('T', ' ')} from ${p.from}: ${p.before.slice(0, 7)} → ${p.after.slice(0, 7)} (${p.outcome})`, 'dim']]);
+  }
+  return lines;
+}
+
+function gitSummary(env: EnvironmentStatus): Segment[] {
+  const git = env.git;
+  if (!git.value) return unreachable(git);
+  const { ahead, behind, remoteSha, localSha } = git.value;
+  const parts: Segment[] = [];
+  if (!remoteSha) parts.push(['not on the remote yet', 'yellow']);
+  else if (!localSha) parts.push(['no local branch', 'dim']);
+  else if (ahead === 0 && behind === 0) parts.push(['✔ in sync with the remote', 'green']);
+  else {
+    if (ahead > 0) parts.push([`↑${ahead} to push`, 'yellow']);
+    if (behind > 0) parts.push([`${ahead > 0 ? ' ' : ''}↓${behind} to pull`, 'yellow']);
+  }
+  if (git.state !== 'ok') parts.push(['  (remote unreachable: last fetched state)', 'dim']);
+  return parts;
+}
+
+function jenkinsSummary(env: EnvironmentStatus, now: number): Segment[] {
+  const cell = env.jenkins as Cell<NonNullable<EnvironmentStatus['jenkins']>['value']>;
+  const value = cell.value;
+  if (cell.state !== 'ok' || !value) return unreachable(cell);
+  const parts: Segment[] = [];
+  const last = value.last;
+  if (!last) parts.push([`${value.job}: never built`, 'dim']);
+  else {
+    const result = last.building ? 'BUILDING' : (last.result ?? 'UNKNOWN');
+    const style: Style = result === 'SUCCESS' ? 'green' : result === 'BUILDING' ? 'cyan' : result === 'UNSTABLE' ? 'yellow' : 'red';
+    parts.push([`#${last.number} `], [result, style]);
+    if (last.timestamp !== undefined) parts.push([`  ${age(now - last.timestamp)} ago`, 'dim']);
+    if (last.sha) parts.push([`  ${last.sha.slice(0, 7)}`]);
+    parts.push([`  ${last.url}`, 'dim']);
+  }
+  if (value.queued) parts.push([`  queued${value.queueWhy ? `: ${value.queueWhy}` : ''}`, 'cyan']);
+  return parts;
+}
+
+function workloadSummary(w: WorkloadStatus, width: number, branch: string): Segment[] {
+  const mark: Segment = w.state === 'ready' ? ['✔', 'green'] : w.state === 'failing' ? ['✖', 'red'] : ['…', 'cyan'];
+  const parts: Segment[] = [[w.ref.padEnd(width)], [`  ${`${w.ready}/${w.desired}`.padStart(5)}  `], mark];
+  if (w.revision) {
+    parts.push([` runs ${w.revision.length >= 40 ? w.revision.slice(0, 7) : w.revision}`]);
+    if (w.behindHead === 0) parts.push([` (${branch} head)`, 'dim']);
+    else if (w.behindHead !== undefined) parts.push([`, ${w.behindHead} commit${w.behindHead === 1 ? '' : 's'} behind ${branch}`, 'yellow']);
+  }
+  if (w.state !== 'ready') parts.push([`  ${w.message}`, w.state === 'failing' ? 'red' : 'dim']);
+  return parts;
+}
+
+function unreachable<T>(cell: Cell<T>): Segment[] {
+  return [[cell.state === 'unreachable' ? 'unreachable' : 'error', 'red'], [`: ${cell.reason ?? 'unknown'}`, 'dim']];
+}
+
+function age(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+/** Cuts segments to `width` visible characters, ending with "…" when something was cut. */
+function fit(segments: Segment[], width: number): Segment[] {
+  const total = segments.reduce((n, [text]) => n + [...text].length, 0);
+  if (total <= width) return segments;
+  const out: Segment[] = [];
+  let room = Math.max(0, width - 1);
+  for (const [text, style] of segments) {
+    if (room <= 0) break;
+    const chars = [...text];
+    out.push([chars.slice(0, room).join(''), style]);
+    room -= Math.min(room, chars.length);
+  }
+  out.push(['…', 'dim']);
+  return out;
+}
+
+function paint(segments: Segment[], chalk: ChalkInstance): string {
+  return segments.map(([text, style]) => (style ? chalk[style](text) : text)).join('').trimEnd();
+}
