@@ -154,14 +154,16 @@ export async function* followBuild(client: JenkinsClient, opts: FollowOptions): 
       await sleep(interval, signal);
       continue;
     }
+    const finished = !status.building;
     if (!revisionReported) {
       const revision = pickRevision(status.revisions, expectedSha);
-      if (revision) {
+      const matches = revision && expectedSha ? shaMatches(revision.sha, expectedSha) : undefined;
+      // A mismatch may be a shared library checked out first; judge it only once the build is done.
+      if (revision && (matches !== false || finished)) {
         revisionReported = true;
-        yield { type: 'revision', sha: revision.sha, matches: expectedSha ? shaMatches(revision.sha, expectedSha) : undefined };
+        yield { type: 'revision', sha: revision.sha, matches };
       }
     }
-    const finished = !status.building;
     // While running: one console read per poll. Once finished: read until Jenkins says the log is complete.
     for (;;) {
       let received = 0;

@@ -4,10 +4,11 @@
  */
 import { UsageError } from '../errors.js';
 import { connectKube, type KubeClient } from './client.js';
-import { workloadCollectionPath } from './resources.js';
+import { diagnosePod, describeProblem, type PodProblem } from './pod-diagnosis.js';
+import { podLabelSelector, podsPath, workloadCollectionPath } from './resources.js';
 import { RolloutStatusError, rolloutStatus } from './rollout-status.js';
 import { runningRevision, workloadImages } from './revision.js';
-import type { ListObject, WorkloadObject } from './types.js';
+import type { ListObject, PodObject, WorkloadObject } from './types.js';
 import { parseWorkloadRef, type WorkloadKind, type WorkloadRef } from './workload-ref.js';
 
 export interface ListWorkloadsOptions {
@@ -18,6 +19,8 @@ export interface ListWorkloadsOptions {
   refs: string[];
   /** Annotation holding the deployed revision; default: the first container's image tag. */
   revisionAnnotation?: string;
+  /** When a workload is not rolled out, also LIST the namespace's pods once and name what is wrong. */
+  diagnosePods?: boolean;
   signal?: AbortSignal;
   client?: KubeClient;
 }
@@ -33,6 +36,8 @@ export interface WorkloadHealth {
   done: boolean;
   revision: string | undefined;
   images: string[];
+  /** A pod state that cannot recover (ImagePullBackOff, CrashLoopBackOff, …), from `diagnosePods`. */
+  podProblem?: string;
 }
 
 function readyAndDesired(kind: WorkloadKind, object: WorkloadObject): { ready: number; desired: number } {
@@ -88,5 +93,28 @@ export async function listWorkloads(options: ListWorkloadsOptions): Promise<Work
       byKind.set(kind, new Map((list.items ?? []).map((item) => [item.metadata?.name ?? '', item])));
     }),
   );
-  return refs.map(({ text, ref }) => health(text, ref, byKind.get(ref.kind)?.get(ref.name), options.revisionAnnotation));
+  const results = refs.map(({ text, ref }) => ({ ref, object: byKind.get(ref.kind)?.get(ref.name), health: health(text, ref, byKind.get(ref.kind)?.get(ref.name), options.revisionAnnotation) }));
+  const pending = results.filter((r) => r.object !== undefined && !r.health.done);
+  if (options.diagnosePods && pending.length > 0) {
+    const pods = (await client.getJson<ListObject<PodObject>>(podsPath(options.namespace), {}, options.signal)).items ?? [];
+    for (const { ref, object, health: h } of pending) {
+      const problem = worstProblem(podsOf(ref.kind, object as WorkloadObject, pods));
+      if (problem) h.podProblem = describeProblem(problem);
+    }
+  }
+  return results.map((r) => r.health);
+}
+
+/** The workload's pods, by its label selector (one pod LIST serves every workload of the namespace). */
+function podsOf(kind: WorkloadKind, object: WorkloadObject, pods: PodObject[]): PodObject[] {
+  const selector = podLabelSelector(kind, object);
+  if (selector === undefined) return [];
+  const terms = selector.split(',').map((term) => term.split('=') as [string, string]);
+  return pods.filter((pod) => terms.every(([key, value]) => pod.metadata?.labels?.[key] === value));
+}
+
+/** Fatal states first, then crash loops; plain waiting is not a problem for a status screen. */
+function worstProblem(pods: PodObject[]): PodProblem | undefined {
+  const problems = pods.map(diagnosePod).filter((p): p is PodProblem => p !== undefined && p.severity !== 'waiting');
+  return problems.find((p) => p.severity === 'fatal') ?? problems[0];
 }

@@ -81,7 +81,10 @@ export interface JenkinsSandboxOptions {
   jobs?: Record<string, SandboxJob>;
   /** Multibranch projects by path → branch name (`feature/x`) → job. */
   multibranch?: Record<string, Record<string, SandboxJob>>;
-  /** When empty, security is off: anonymous may do everything. */
+  /**
+   * When empty, security is off: anonymous may do everything (POSTs still need a crumb) and any
+   * Basic credentials are accepted like an API token, so a client configured with a token works too.
+   */
   users?: SandboxUser[];
   /** What an unauthenticated request may do. Default: 'build' without users, else 'none'. */
   anonymous?: 'none' | 'read' | 'build';

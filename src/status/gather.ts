@@ -35,6 +35,7 @@ export interface GatherOptions {
 }
 
 const DEFAULT_SOURCE_TIMEOUT_MS = 10_000;
+const STATUS_RETRY = { attempts: 2, baseDelayMs: 200, maxDelayMs: 500 };
 
 /** Runs one source with its own deadline; whatever it throws becomes the cell's reason. */
 async function cell<T>(signal: AbortSignal, timeoutMs: number, source: (signal: AbortSignal) => Promise<T>): Promise<Cell<T>> {
@@ -150,7 +151,8 @@ async function promotionCell(
 
 async function jenkinsCell(env: ResolvedEnvironment, options: GatherOptions, signal: AbortSignal): Promise<JenkinsStatus> {
   const settings = env.jenkins as NonNullable<ResolvedEnvironment['jenkins']>;
-  const client = await connectJenkins(settings, options.env, options.secret);
+  // A status screen answers quickly: one short retry, not the minute-long patience of `iac up`.
+  const client = await connectJenkins(settings, options.env, options.secret, STATUS_RETRY);
   const job = jobOf(settings, env.branch);
   const { builds, inQueue, queueWhy } = await client.lastBuilds(job, 1, signal);
   const last = builds[0];
@@ -201,6 +203,7 @@ function gatherWorkloads(
         namespace: k.namespace,
         refs,
         ...(k.revisionAnnotation !== undefined ? { revisionAnnotation: k.revisionAnnotation } : {}),
+        diagnosePods: true,
         signal: s,
       });
     });
@@ -219,8 +222,8 @@ function gatherWorkloads(
                 found: w.found,
                 ready: w.ready,
                 desired: w.desired,
-                message: w.message,
-                state: w.done ? 'ready' : !w.found || !w.message.startsWith('Waiting for') ? 'failing' : 'progressing',
+                message: w.podProblem ?? w.message,
+                state: w.done ? 'ready' : !w.found || w.podProblem !== undefined || !w.message.startsWith('Waiting for') ? 'failing' : 'progressing',
                 ...(w.revision !== undefined ? { revision: w.revision } : {}),
                 ...(behindHead !== undefined ? { behindHead } : {}),
               };

@@ -1,5 +1,5 @@
 import type { ResolvedEnvironment } from '../config/resolve.js';
-import type { JenkinsClient } from '../jenkins/client.js';
+import type { JenkinsClient, RetryPolicy } from '../jenkins/client.js';
 import { jobRefFromConfig, type JobRef } from '../jenkins/paths.js';
 
 export type JenkinsSettings = NonNullable<ResolvedEnvironment['jenkins']>;
@@ -12,6 +12,7 @@ export async function connectJenkins(
   settings: JenkinsSettings,
   env: NodeJS.ProcessEnv,
   secret: (value: string) => void,
+  retry?: RetryPolicy,
 ): Promise<JenkinsClient> {
   const { JenkinsClient } = await import('../jenkins/client.js');
   const { resolveJenkinsCredentials } = await import('../jenkins/credentials.js');
@@ -21,6 +22,7 @@ export async function connectJenkins(
     baseUrl: settings.url,
     ...(credentials ? { user: credentials.user, token: credentials.token } : {}),
     allowInsecureHttp: settings.allowInsecureHttp,
+    ...(retry ? { retry } : {}),
   });
 }
 
