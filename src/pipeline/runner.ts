@@ -108,6 +108,9 @@ function stepContext(step: Step, task: AnyTask, report: StepReport, options: Run
       if (tty) task.output = output.redactor.redact(message);
       plain?.progress(step, message);
     },
+    liveLine(text) {
+      if (tty && !options.verbose) task.output = output.redactor.redact(text);
+    },
     log(text) {
       output.emit({ type: 'step.log', step: step.id, text });
       if (!options.verbose) return;

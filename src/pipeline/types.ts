@@ -24,6 +24,8 @@ export interface StepContext {
   readonly verbose: boolean;
   /** One line of current state (queue reason, last console line, kubectl message). */
   progress(message: string): void;
+  /** A transient glimpse (the console's last line): only the live TTY view shows it, overwritten by the next. */
+  liveLine(text: string): void;
   /** Full output (console, ansible task lines): shown live with --verbose, always in --json. */
   log(text: string): void;
   link(label: string, url: string): void;

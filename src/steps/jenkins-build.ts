@@ -72,7 +72,7 @@ export function jenkinsBuildStep(env: ResolvedEnvironment, settings: JenkinsSett
             case 'log':
               for (const line of capture.lines(event.text)) {
                 ctx.log(line);
-                if (!ctx.verbose && line.trim() !== '') ctx.progress(`#${running?.number ?? '?'} ${line}`);
+                if (line.trim() !== '') ctx.liveLine(`#${running?.number ?? '?'} ${line}`);
               }
               break;
             case 'revision':

@@ -49,7 +49,8 @@ export async function runningRevisions(target: ResolvedEnvironment, signal: Abor
       ...(kube.revisionAnnotation !== undefined ? { revisionAnnotation: kube.revisionAnnotation } : {}),
       signal,
     });
-    return health.map((w) => `${w.ref}: ${w.found ? `${w.revision ?? 'unknown revision'} (${w.ready}/${w.desired} ready)` : 'not found'}`);
+    const short = (revision: string): string => (/^[0-9a-f]{40}$/.test(revision) ? revision.slice(0, 7) : revision);
+    return health.map((w) => `${w.ref}: ${w.found ? `${w.revision ? short(w.revision) : 'unknown revision'} (${w.ready}/${w.desired} ready)` : 'not found'}`);
   } catch (error) {
     if (error instanceof UnreachableError || !isIacError(error)) return [`unknown: ${error instanceof Error ? error.message : String(error)}`];
     throw error;
