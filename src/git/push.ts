@@ -68,17 +68,7 @@ export async function pushBranch(options: PushOptions): Promise<PushResult> {
   const repo = await openRepo(options.cwd);
   const { rawUrl, ...plan } = await planFor(repo, remote, branch);
 
-  const { missing } = await repo.fetch(remote, [branch], { signal, onEvent });
-  if (missing.length === 0) {
-    const { behind } = await repo.aheadBehind(plan.sha, `refs/remotes/${remote}/${branch}`);
-    if (behind > 0) {
-      throw new PreflightError(
-        'git.behind-remote',
-        `${remote}/${branch} has ${behind} commit${behind === 1 ? '' : 's'} that your ${branch} lacks`,
-        { hint: `git pull --rebase ${remote} ${branch}` },
-      );
-    }
-  }
+  await assertRemoteNotAhead(repo, { remote, branch, sha: plan.sha, signal, onEvent });
 
   throwIfAborted(signal); // before the push: nothing happened remotely, say so plainly
   onEvent?.({ type: 'pushing', remote, refspec: plan.refspec, sha: plan.sha });
@@ -93,6 +83,27 @@ export async function pushBranch(options: PushOptions): Promise<PushResult> {
   const alreadyUpToDate = pushed?.flag === '=';
   onEvent?.({ type: 'pushed', remote, refspec: plan.refspec, sha: plan.sha, alreadyUpToDate });
   return { sha: plan.sha, refspec: plan.refspec, alreadyUpToDate, setUpstream: plan.setsUpstream };
+}
+
+/**
+ * Fetches the branch and refuses (exit 3) when the remote has commits that `sha` lacks: pushing
+ * would be rejected, and forcing would lose a teammate's work. Also used as `iac up`'s preflight.
+ */
+export async function assertRemoteNotAhead(
+  repo: GitRepo,
+  options: { remote: string; branch: string; sha: string; signal?: AbortSignal; onEvent?: GitEventListener },
+): Promise<void> {
+  const { remote, branch, sha, signal, onEvent } = options;
+  const { missing } = await repo.fetch(remote, [branch], { signal, onEvent });
+  if (missing.length > 0) return;
+  const { behind } = await repo.aheadBehind(sha, `refs/remotes/${remote}/${branch}`);
+  if (behind > 0) {
+    throw new PreflightError(
+      'git.behind-remote',
+      `${remote}/${branch} has ${behind} commit${behind === 1 ? '' : 's'} that your ${branch} lacks`,
+      { hint: `git pull --rebase ${remote} ${branch}` },
+    );
+  }
 }
 
 async function localBranchSha(repo: GitRepo, branch: string): Promise<string> {

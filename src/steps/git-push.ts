@@ -1,5 +1,6 @@
 import type { GitEvent } from '../git/events.js';
-import { pushBranch, type PushPlan } from '../git/push.js';
+import { assertRemoteNotAhead, pushBranch, type PushPlan } from '../git/push.js';
+import { openRepo } from '../git/repo.js';
 import type { Step } from '../pipeline/types.js';
 
 /** Pushes exactly the environment branch's commit; refuses when the remote is ahead, never forces. */
@@ -13,6 +14,9 @@ export function gitPushStep(cwd: string, plan: PushPlan): Step {
       `commit ${plan.sha} → ${plan.remoteUrl}`,
       `would first fetch ${plan.remote}/${plan.branch} and refuse if it has commits ${plan.branch} lacks (never forces)`,
     ],
+    async preflight(signal) {
+      await assertRemoteNotAhead(await openRepo(cwd), { remote: plan.remote, branch: plan.branch, sha: plan.sha, signal });
+    },
     async run(ctx) {
       const result = await pushBranch({
         cwd,
