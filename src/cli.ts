@@ -44,6 +44,7 @@ export function buildProgram({ Command, Option }: typeof Commander): Command {
 Examples:
   $ iac demo                      try the whole pipeline against a local sandbox
   $ iac init                      write iac.yaml for this repository
+  $ iac doctor                    check every tool, credential and endpoint iac.yaml needs
   $ iac up --dry-run              show exactly what \`iac up\` would do
   $ iac up                        deploy the checked-out branch's environment
   $ iac up dev --only git,jenkins push and build only
@@ -94,6 +95,7 @@ Exit codes: 0 ok · 1 bug · 2 usage/config · 3 preflight · 4 unreachable/cred
     .command('doctor')
     .description('check every tool, credential and endpoint the configuration needs')
     .argument('[env]', 'one environment (default: all)')
+    .addOption(new Option('--check-timeout <duration>', 'deadline of each check (default 10s)').env('IAC_DOCTOR_TIMEOUT'))
     .action((env: string | undefined, _opts: unknown, command: Command) => dispatch('doctor', { env }, command));
 
   program

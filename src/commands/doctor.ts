@@ -14,7 +14,7 @@ import type { CommandContext } from './context.js';
 export default async function doctor(ctx: CommandContext): Promise<number> {
   const loaded = loadConfigFile(findConfigFile(ctx.cwd, ctx.options.config), ctx.cwd);
   const only = ctx.options.env !== undefined ? resolveEnvironmentName(loaded.config, ctx.options.env as string, undefined) : undefined;
-  const timeoutMs = checkTimeout(ctx.env.IAC_DOCTOR_TIMEOUT);
+  const timeoutMs = checkTimeout(ctx.options.checkTimeout as string | undefined);
   const specs = doctorChecks({
     loaded,
     ...(only !== undefined ? { only } : {}),
@@ -43,10 +43,10 @@ export default async function doctor(ctx: CommandContext): Promise<number> {
   return 0;
 }
 
-/** IAC_DOCTOR_TIMEOUT: each check's own deadline (default 10s). */
+/** --check-timeout (or IAC_DOCTOR_TIMEOUT): each check's own deadline (default 10s). */
 function checkTimeout(text: string | undefined): number {
   if (text === undefined || text === '') return DEFAULT_CHECK_TIMEOUT_MS;
   const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new UsageError('usage.doctor-timeout', `IAC_DOCTOR_TIMEOUT=${text}: expected a duration such as 5s or 1m`);
+  if (ms === undefined || ms <= 0) throw new UsageError('usage.doctor-timeout', `--check-timeout ${text}: expected a duration such as 5s or 1m`);
   return ms;
 }

@@ -42,9 +42,11 @@ export async function startDemoSandboxes(mainImageTag: string): Promise<DemoSand
       },
     });
     started.push(jenkins);
-    // prod already runs main's head; dev's workloads appear when the demo deploys them.
+    // Both environments run main's head before the demo deploys anything.
     const kube = await startKubeSandbox({
-      workloads: DEMO_WORKLOADS.map((name) => ({ kind: 'deployment' as const, name, namespace: 'shop-prod', replicas: 3, outcome: 'steady' as const, image: `registry.example.com/shop-${name}:${mainImageTag}` })),
+      workloads: ['shop-dev', 'shop-prod'].flatMap((namespace) =>
+        DEMO_WORKLOADS.map((name) => ({ kind: 'deployment' as const, name, namespace, replicas: 3, outcome: 'steady' as const, image: `registry.example.com/shop-${name}:${mainImageTag}` })),
+      ),
     });
     started.push(kube);
     const ec2 = await startEc2Sandbox({

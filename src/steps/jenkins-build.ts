@@ -12,6 +12,8 @@ import { connectJenkins, jobOf, type JenkinsSettings } from './jenkins-connect.j
 export interface JenkinsStepOptions {
   cancelOnInterrupt: boolean;
   env: NodeJS.ProcessEnv;
+  /** Registers the token for redaction before any request can fail with it in hand. */
+  secret: (value: string) => void;
 }
 
 const TAIL_LINES = 30;
@@ -33,6 +35,11 @@ export function jenkinsBuildStep(env: ResolvedEnvironment, settings: JenkinsSett
       `would follow the queue item and build #N, streaming its console to .iac/runs/<time>/jenkins-${jobFileName(job)}-<N>.log`,
       `would check that the build's git revision is ${env.sha}`,
     ],
+    /** Reachable, credentials accepted, the job exists: checked before anything is pushed. */
+    async preflight(signal) {
+      const preflightClient = await connectJenkins(settings, options.env, options.secret);
+      await preflightClient.getJob(job, signal);
+    },
     async run(ctx) {
       const { followBuild, buildResultError } = await import('../jenkins/follow.js');
       client = await connectJenkins(settings, options.env, (value) => ctx.secret(value));

@@ -1,11 +1,12 @@
 import type { ResolvedEnvironment } from '../config/resolve.js';
+import { PreflightError } from '../errors.js';
 import type { Step, SubtaskHandle } from '../pipeline/types.js';
 import { formatDuration } from '../util/duration.js';
 
 type KubeSettings = NonNullable<ResolvedEnvironment['kubernetes']>;
 
 /** Waits for every workload to roll out, in parallel, one subtask each with kubectl's message. */
-export function rolloutStep(settings: KubeSettings): Step {
+export function rolloutStep(settings: KubeSettings, options: { createdEarlier: boolean }): Step {
   const where = `${settings.context ? `context ${settings.context}, ` : ''}namespace ${settings.namespace}`;
   return {
     id: 'rollout',
@@ -15,6 +16,24 @@ export function rolloutStep(settings: KubeSettings): Step {
       `deadline ${formatDuration(settings.timeoutMs)}; CrashLoopBackOff tolerated for ${formatDuration(settings.crashLoopGraceMs)}`,
       `kubeconfig: ${settings.kubeconfig ?? 'KUBECONFIG / ~/.kube/config'}`,
     ],
+    /** The cluster answers, credentials work, and every workload exists (or a playbook will create it). */
+    async preflight(signal) {
+      const { listWorkloads } = await import('../kube/list-workloads.js');
+      const found = await listWorkloads({
+        ...(settings.kubeconfig !== undefined ? { kubeconfigPath: settings.kubeconfig } : {}),
+        ...(settings.context !== undefined ? { context: settings.context } : {}),
+        namespace: settings.namespace,
+        refs: settings.workloads,
+        signal,
+      });
+      const missing = found.filter((w) => !w.found).map((w) => w.ref);
+      // On a first deploy the playbook creates the workloads: only their absence with nothing to create them is fatal.
+      if (missing.length > 0 && !options.createdEarlier) {
+        throw new PreflightError('rollout.missing-workload', `${missing.join(', ')} not found in ${where}`, {
+          hint: 'check kubernetes.workloads and kubernetes.namespace in iac.yaml (`kubectl get deploy,sts,ds -n ' + settings.namespace + '`)',
+        });
+      }
+    },
     async run(ctx) {
       const { watchRollouts } = await import('../kube/watch-rollout.js');
       await ctx.subtasks(settings.workloads, async (handles) => {

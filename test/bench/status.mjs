@@ -4,7 +4,10 @@
 // a temp project (real git work repo + bare remote) has two environments using all of them.
 // In the same run the same command is timed with configs naming one system only (git is always
 // there: it is the fourth system, local), which gives the slowest single system and a sequential
-// baseline: git-only + Σ (single system − git-only). Needs `npm run build` (imports ../../dist).
+// baseline: git-only + Σ (single system − git-only). A third row: status over 300 workloads in 3
+// namespaces (another Kubernetes sandbox, no added latency) answers in < 1 s with one LIST per kind
+// per namespace (the workloads cells' own time: process start-up is the startup benchmark's).
+// Needs `npm run build` (imports ../../dist).
 // BENCH_STATUS_RUNS sets the runs per config (median); BENCH_STATUS_LATENCY_MS the added latency;
 // BENCH_STATUS_NODE_OPTIONS passes node flags to the status processes (e.g. --cpu-prof).
 import { execFile, execFileSync } from 'node:child_process';
@@ -43,7 +46,7 @@ function createRepos() {
   git('config', 'commit.gpgsign', 'false');
   git('remote', 'add', 'origin', remote);
   writeFileSync(join(work, 'README.md'), '# bench\n');
-  writeFileSync(join(work, '.gitignore'), 'kubeconfig.yaml\niac.*.yaml\n');
+  writeFileSync(join(work, '.gitignore'), 'kubeconfig*.yaml\niac.*.yaml\n');
   git('add', 'README.md', '.gitignore');
   git('commit', '-q', '-m', 'initial commit');
   git('push', '-q', '-u', 'origin', 'main');
@@ -52,6 +55,8 @@ function createRepos() {
   git('add', 'feature.txt');
   git('commit', '-q', '-m', 'feature');
   git('push', '-q', '-u', 'origin', 'develop');
+  git('push', '-q', 'origin', 'develop:staging');
+  git('branch', '-q', 'staging', 'origin/staging');
   return { root, work };
 }
 
@@ -105,6 +110,51 @@ function cellTimes(report) {
     }
   }
   return Object.entries(times).map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+/** 300 workloads in 3 namespaces (no added latency): the kinds and how many of each per namespace. */
+const SCALE_NAMESPACES = { 'scale-dev': 'develop', 'scale-staging': 'staging', 'scale-prod': 'main' };
+const SCALE_KINDS = [['deployment', 'web', 60], ['statefulset', 'db', 30], ['daemonset', 'agent', 10]];
+const SCALE_BUDGET_MS = 1000;
+
+function scaleWorkloads(namespace) {
+  return SCALE_KINDS.flatMap(([kind, prefix, count]) =>
+    Array.from({ length: count }, (_, i) => ({ kind, name: `${prefix}-${String(i).padStart(2, '0')}`, namespace, replicas: 1, outcome: 'steady' })));
+}
+
+function scaleConfigText() {
+  const environments = Object.fromEntries(Object.entries(SCALE_NAMESPACES).map(([namespace, branch]) => [
+    namespace,
+    { branch, kubernetes: { kubeconfig: 'kubeconfig-scale.yaml', namespace, workloads: scaleWorkloads(namespace).map((w) => `${w.kind}/${w.name}`) } },
+  ]));
+  return stringify({ project: 'shop', git: { remote: 'origin' }, environments });
+}
+
+/** `iac status` over 300 workloads: the workloads cells' time, the process time, the LISTs asked. */
+async function measureScale(work, env) {
+  const { startKubeSandbox } = await import('../../dist/sandbox/kubernetes.js');
+  const kube = await startKubeSandbox({ workloads: Object.keys(SCALE_NAMESPACES).flatMap(scaleWorkloads) });
+  try {
+    await kube.kubeconfig(join(work, 'kubeconfig-scale.yaml'));
+    writeFileSync(join(work, 'iac.scale.yaml'), scaleConfigText());
+    const cells = [];
+    const processes = [];
+    let workloads = 0;
+    for (let round = 0; round <= RUNS; round++) {
+      kube.requests.reset();
+      const result = await runStatus(work, 'iac.scale.yaml', env);
+      const wrong = problems(result);
+      if (wrong.length > 0) throw new Error(`status over 300 workloads: ${wrong.join('; ')}`);
+      if (round === 0) continue;
+      cells.push(Math.max(...result.report.environments.map((e) => e.workloads.durationMs)));
+      processes.push(result.ms);
+      workloads = result.report.environments.reduce((n, e) => n + e.workloads.value.length, 0);
+    }
+    const lists = kube.requests.log.filter((r) => r.verb === 'list').length;
+    return { cellMs: median(cells), processMs: median(processes), workloads, lists, requests: kube.requests.log.length };
+  } finally {
+    await kube.close();
+  }
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -174,6 +224,8 @@ export async function run() {
     const kubeLists = kube.requests.log.filter((r) => r.verb === 'list').length;
     process.stderr.write(`  requests: jenkins ${jenkins.requests.length}, kubernetes ${kube.requests.log.length} (${kubeLists} LIST), ec2 ${ec2.requests.length} over ${RUNS + 1} rounds\n`);
     const allowed = ms[slowest] + BUDGET_EXTRA_MS;
+    const scale = await measureScale(repos.work, env);
+    const expectedLists = Object.keys(SCALE_NAMESPACES).length * SCALE_KINDS.length;
     return [
       {
         benchmark: `status: all systems (${LATENCY_MS} ms each) / (slowest single + 0.5 s)`,
@@ -188,6 +240,13 @@ export async function run() {
         ratio: ms.all / sequential,
         budget: 1,
         ok: ms.all <= sequential,
+      },
+      {
+        benchmark: `status: ${scale.workloads} workloads in 3 namespaces, workloads cells / 1 s`,
+        value: `${scale.cellMs} ms (whole process ${scale.processMs.toFixed(0)} ms); ${scale.lists} LISTs of ${scale.requests} requests (budget ${expectedLists})`,
+        ratio: scale.cellMs / SCALE_BUDGET_MS,
+        budget: 1,
+        ok: scale.cellMs < SCALE_BUDGET_MS && scale.lists === expectedLists && scale.requests === expectedLists && scale.workloads === 300,
       },
     ];
   } finally {

@@ -29,13 +29,6 @@ describe('iac basics', () => {
     expect(result.stderr).toContain("unknown command 'deploy'");
   });
 
-  it.each(['doctor', 'demo'])('`iac %s` says honestly it is not available yet (exit 2)', async (command) => {
-    const result = await runIac([command], { cwd: process.cwd() });
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`\`iac ${command}\` is not available yet`);
-    expect(result.stderr).toContain('hint:');
-  });
-
   it('`iac schema` prints a JSON Schema that knows the environment keys', async () => {
     const result = await runIac(['schema'], { cwd: process.cwd() });
     expect(result.code).toBe(0);

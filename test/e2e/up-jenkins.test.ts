@@ -92,12 +92,15 @@ describe('iac up --only git,jenkins against the Jenkins sandbox', () => {
     }
   });
 
-  it('a wrong token is exit 4 with a message that names the URL and never the token', async () => {
+  it('a wrong token is exit 4 before anything is pushed, with a message that names the URL and never the token', async () => {
     const project = createProject({ jenkinsUrl: jenkins.url });
     try {
       const wrong = 'ffffffffffffffffffffffffffffffff';
+      const remoteBefore = project.git('ls-remote', 'origin');
       const result = await runIac(['up', '--only', 'git,jenkins'], { cwd: project.work, env: { IAC_JENKINS_USER: USER, IAC_JENKINS_TOKEN: wrong } });
       expect(result.code).toBe(4);
+      // Caught by the preflight: nothing was pushed.
+      expect(project.git('ls-remote', 'origin')).toBe(remoteBefore);
       expect(result.stderr).toContain(jenkins.url.replace(/\/$/, ''));
       expect(result.stderr).toContain('IAC_JENKINS_TOKEN');
       expect(result.stdout + result.stderr).not.toContain(wrong);

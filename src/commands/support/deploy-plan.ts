@@ -67,12 +67,15 @@ export async function buildDeployPlan(
     jenkinsBuildStep(env, env.jenkins as NonNullable<ResolvedEnvironment['jenkins']>, {
       cancelOnInterrupt: ctx.options.cancelOnInterrupt === true,
       env: ctx.env,
+      secret: (value) => ctx.output.redactor.add(value),
     }),
   );
   await consider('ansible', env.ansible !== undefined, () =>
     ansibleStep(env, env.ansible as NonNullable<ResolvedEnvironment['ansible']>, ctx.options.verbose === true),
   );
-  await consider('rollout', env.kubernetes !== undefined, () => rolloutStep(env.kubernetes as NonNullable<ResolvedEnvironment['kubernetes']>));
+  await consider('rollout', env.kubernetes !== undefined, () =>
+    rolloutStep(env.kubernetes as NonNullable<ResolvedEnvironment['kubernetes']>, { createdEarlier: steps.some((s) => s.id === 'ansible') }),
+  );
 
   return { env, plan: { command, environment: envName, branch: env.branch, sha: env.sha, steps, skipped } };
 }

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -91,6 +92,26 @@ describe('doctorChecks', () => {
     expect(results[0]?.message).toBe('refusing to send Jenkins credentials over plain http to ci.example.com');
     expect(results[0]?.fix).toContain('allowInsecureHttp');
     expect(JSON.stringify(results)).not.toContain('unit-token-123');
+  });
+
+  it('a Jenkins nobody listens on is ✗ unreachable with the fix; auth and job are not checked', async () => {
+    // A port that was just free (fetch refuses "bad ports" such as 9 before connecting).
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const config = { ...CONFIG, jenkins: { url: `http://127.0.0.1:${port}/` } };
+    const specs = doctorChecks({ loaded: loaded(config), only: 'dev', env: { IAC_JENKINS_USER: 'ci', IAC_JENKINS_TOKEN: 'unit-token-123' }, secret: () => undefined, ...probe });
+    const results = await runChecks(specs.filter((s) => s.id.startsWith('jenkins.')), probe);
+    expect(results.map((r) => [r.id, r.severity])).toEqual([
+      ['jenkins.credentials', 'ok'],
+      ['jenkins.reachable', 'error'],
+      ['jenkins.auth', 'skipped'],
+      ['jenkins.job', 'skipped'],
+    ]);
+    expect(results[0]?.message).toBe('user ci from IAC_JENKINS_USER / IAC_JENKINS_TOKEN');
+    expect(results[1]?.message).toBe(`Jenkins at http://127.0.0.1:${port}/ is unreachable (connection refused)`);
+    expect(results[1]?.fix).toContain('jenkins.url');
   });
 
   it('git: a remote that refuses is ✗ without the credentials of its URL; branches are still checked locally', async () => {
