@@ -7,6 +7,7 @@ import type { GitRepo } from '../git/repo.js';
 import { describeJob } from '../jenkins/paths.js';
 import { findTaggedInstances } from '../steps/inventory-source.js';
 import { connectJenkins, jobOf } from '../steps/jenkins-connect.js';
+import { kubeTarget } from '../steps/kube-target.js';
 import {
   reportExitCode,
   type Cell,
@@ -198,9 +199,7 @@ function gatherWorkloads(
     const listed = cell(signal, timeoutMs, async (s) => {
       const { listWorkloads } = await import('../kube/list-workloads.js');
       return listWorkloads({
-        ...(k.kubeconfig !== undefined ? { kubeconfigPath: k.kubeconfig } : {}),
-        ...(k.context !== undefined ? { context: k.context } : {}),
-        namespace: k.namespace,
+        ...kubeTarget(k),
         refs,
         ...(k.revisionAnnotation !== undefined ? { revisionAnnotation: k.revisionAnnotation } : {}),
         diagnosePods: true,

@@ -1,5 +1,6 @@
 import type { ResolvedEnvironment } from '../config/resolve.js';
 import { PreflightError } from '../errors.js';
+import { kubeTarget } from './kube-target.js';
 import type { Step, SubtaskHandle } from '../pipeline/types.js';
 import { formatDuration } from '../util/duration.js';
 
@@ -20,9 +21,7 @@ export function rolloutStep(settings: KubeSettings, options: { createdEarlier: b
     async preflight(signal) {
       const { listWorkloads } = await import('../kube/list-workloads.js');
       const found = await listWorkloads({
-        ...(settings.kubeconfig !== undefined ? { kubeconfigPath: settings.kubeconfig } : {}),
-        ...(settings.context !== undefined ? { context: settings.context } : {}),
-        namespace: settings.namespace,
+        ...kubeTarget(settings),
         refs: settings.workloads,
         signal,
       });
@@ -39,9 +38,7 @@ export function rolloutStep(settings: KubeSettings, options: { createdEarlier: b
       await ctx.subtasks(settings.workloads, async (handles) => {
         const byRef = new Map<string, SubtaskHandle>(handles.map((h) => [h.title, h]));
         await watchRollouts({
-          ...(settings.kubeconfig !== undefined ? { kubeconfigPath: settings.kubeconfig } : {}),
-          ...(settings.context !== undefined ? { context: settings.context } : {}),
-          namespace: settings.namespace,
+          ...kubeTarget(settings),
           workloads: settings.workloads,
           timeoutMs: settings.timeoutMs,
           crashLoopGraceMs: settings.crashLoopGraceMs,

@@ -1,5 +1,4 @@
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 
 /** Parses "90s", "5m", "1h", "1m30s", "250ms" into milliseconds; undefined when malformed. */
 export function parseDuration(text: string): number | undefined {
@@ -14,10 +13,6 @@ export function parseDuration(text: string): number | undefined {
     rest = rest.slice(match[0].length);
   }
   return total;
-}
-
-export function isDuration(text: string): boolean {
-  return parseDuration(text) !== undefined || DURATION.test(text);
 }
 
 /** 1234 → "1.2s", 75000 → "1m15s". */

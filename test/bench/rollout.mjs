@@ -74,13 +74,23 @@ export async function run() {
     process.stderr.write(`  rollout: ${N} workloads, requests per workload: ${breakdown}; after the rollouts ended: ${afterwards}; reconnects: ${parallel.reconnects.length}\n`);
     const slowestInside = Math.max(...parallel.outcomes.map((o) => o.durationMs));
     process.stderr.write(`  rollout: ${N} in parallel ${parallel.ms.toFixed(0)} ms (slowest workload ${slowestInside} ms); one alone ${solo.map((ms) => ms.toFixed(0)).join(' / ')} ms\n`);
+    // Diagnostics (ReplicaSet / Event lookups when a pod goes bad) are asked on a change, not in a loop.
+    const streams = ['deployments', 'pods'].reduce((n, r) => n + (counts[`list ${r}`] ?? 0) + (counts[`watch ${r}`] ?? 0), 0);
     return [
       {
-        benchmark: `rollout: LIST+WATCH of each workload per workload (${N} deployments)`,
-        value: `list ${perWorkload('list deployments')}, watch ${perWorkload('watch deployments')}; pods list ${perWorkload('list pods')}, watch ${perWorkload('watch pods')}; ${afterwards} requests after the end`,
+        benchmark: `rollout: no polling: 1 LIST + 1 WATCH of each workload object (${N} deployments)`,
+        value: `list ${perWorkload('list deployments')}, watch ${perWorkload('watch deployments')} per workload; ${afterwards} requests after the end; ${parallel.reconnects.length} reconnects`,
         ratio: ((counts['list deployments'] ?? 0) + (counts['watch deployments'] ?? 0)) / (2 * N),
         budget: 1,
         ok: listWatchExact && podsAtMostOnce && afterwards === 0 && parallel.reconnects.length === 0,
+      },
+      {
+        // DESIGN.md read strictly: the pod stream each watcher opens for diagnostics counts too.
+        benchmark: 'rollout: every LIST + WATCH per workload (object and its pods) / 2',
+        value: `${(streams / N).toFixed(2)} per workload (pods: list ${perWorkload('list pods')}, watch ${perWorkload('watch pods')})`,
+        ratio: streams / (2 * N),
+        budget: 1,
+        ok: streams <= 2 * N,
       },
       {
         benchmark: `rollout: ${N} in parallel / (one alone + 0.5 s)`,

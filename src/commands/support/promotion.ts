@@ -4,6 +4,7 @@ import type { ResolvedEnvironment } from '../../config/resolve.js';
 import { isIacError, PreflightError, UnreachableError } from '../../errors.js';
 import { describeJob } from '../../jenkins/paths.js';
 import { connectJenkins, jobOf } from '../../steps/jenkins-connect.js';
+import { kubeTarget } from '../../steps/kube-target.js';
 
 export interface GateResult {
   /** Human line for the preview. */
@@ -42,9 +43,7 @@ export async function runningRevisions(target: ResolvedEnvironment, signal: Abor
   try {
     const { listWorkloads } = await import('../../kube/list-workloads.js');
     const health = await listWorkloads({
-      ...(kube.kubeconfig !== undefined ? { kubeconfigPath: kube.kubeconfig } : {}),
-      ...(kube.context !== undefined ? { context: kube.context } : {}),
-      namespace: kube.namespace,
+      ...kubeTarget(kube),
       refs: kube.workloads,
       ...(kube.revisionAnnotation !== undefined ? { revisionAnnotation: kube.revisionAnnotation } : {}),
       signal,
