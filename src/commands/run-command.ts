@@ -2,12 +2,10 @@ import { createInterface } from 'node:readline/promises';
 import { exitCodeOf, InterruptedError, isIacError } from '../errors.js';
 import { colorEnabled, Output, outputMode } from '../pipeline/output.js';
 import type { StepReport } from '../pipeline/types.js';
-import { globalRedactor } from '../util/redact.js';
+import { globalRedactor, SECRET_NAME } from '../util/redact.js';
 import type { CommandContext, CommandOptions } from './context.js';
 import { COMMANDS, type CommandName } from './registry.js';
 
-/** Environment variables whose values are secrets wherever they appear. */
-const SECRET_ENV = /TOKEN|PASSWORD|PASSWD|SECRET|CREDENTIAL|API_?KEY/i;
 
 /**
  * The top level of every command: builds the output, wires Ctrl-C to an AbortSignal, runs the
@@ -15,7 +13,7 @@ const SECRET_ENV = /TOKEN|PASSWORD|PASSWD|SECRET|CREDENTIAL|API_?KEY/i;
  */
 export async function runCommand(name: CommandName, options: CommandOptions): Promise<number> {
   const env = process.env;
-  for (const [key, value] of Object.entries(env)) if (SECRET_ENV.test(key)) globalRedactor.add(value);
+  for (const [key, value] of Object.entries(env)) if (SECRET_NAME.test(key)) globalRedactor.add(value);
   const isTTY = process.stdout.isTTY === true;
   const output = new Output({
     mode: outputMode({ json: options.json === true, env, isTTY }),

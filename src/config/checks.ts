@@ -1,11 +1,11 @@
 import { parseWorkloadRef } from '../kube/workload-ref.js';
+import { SECRET_NAME } from '../util/redact.js';
 import { didYouMean } from '../util/suggest.js';
 import { envReferences, referenceProblems } from './interpolate.js';
 import type { ConfigIssue } from './load.js';
 import type { ConfigPath } from './locate.js';
 import type { RawConfig } from './schema.js';
 
-const SECRET_NAME = /token|password|passwd|secret|api[-_]?key|credential|private[-_]?key/i;
 
 /** Rules a schema cannot express: cross-references, duplicates, literal secrets, variables, workload refs. */
 export function checkConfigSemantics(config: RawConfig): ConfigIssue[] {

@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, UsageError } from '../errors.js';
+import { SECRET_NAME } from '../util/redact.js';
 import { didYouMean } from '../util/suggest.js';
 import { checkConfigSemantics } from './checks.js';
 import { formatPath, SourceLocator, type ConfigPath } from './locate.js';
@@ -101,7 +102,6 @@ function configError(messages: string[]): ConfigError {
   });
 }
 
-const SECRET_KEY = /token|password|passwd|secret|api[-_]?key|credential/i;
 
 function describeIssue(issue: z.core.$ZodIssue, data: unknown): ConfigIssue[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
@@ -109,7 +109,7 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): ConfigIssue[] {
     return issue.keys.map((key) => ({
       path: [...path, key],
       atKey: true,
-      message: SECRET_KEY.test(key)
+      message: SECRET_NAME.test(key)
         ? 'secrets never live in iac.yaml: set them in the environment (IAC_JENKINS_TOKEN, ${env.NAME}) or ~/.netrc'
         : `unknown key${didYouMean(key, knownKeysAt(configSchema, path))}`,
     }));

@@ -42,6 +42,8 @@ export async function runPlan(plan: Plan, options: RunnerOptions): Promise<RunOu
 
   const tasks: ListrTask[] = plan.steps.map((step, index) => ({
     title: step.title,
+    // --verbose on a TTY: keep the whole console / task stream under the task, not just its last line.
+    ...(options.verbose ? { rendererOptions: { outputBar: Infinity, persistentOutput: true } } : {}),
     task: async (_ctx: unknown, task: AnyTask): Promise<void> => {
       const report = reports[index] as StepReport;
       started.add(step);

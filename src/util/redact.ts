@@ -5,6 +5,9 @@
  */
 
 const MASK = '***';
+
+/** Names under which a value is a secret (env vars, Jenkins parameters, extra vars, config keys). */
+export const SECRET_NAME = /token|password|passwd|secret|api[-_]?key|credential|private[-_]?key/i;
 /** Values shorter than this are not redacted: masking "1" or "ab" would garble ordinary output. */
 const MIN_SECRET_LENGTH = 4;
 

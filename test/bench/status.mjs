@@ -26,6 +26,8 @@ const ENVIRONMENTS = { dev: 'develop', prod: 'main' };
 const SYSTEMS = ['jenkins', 'kubernetes', 'ec2'];
 const CHILD_FLAGS = (process.env.BENCH_STATUS_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
 
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
 const GIT_ENV = {
   ...process.env,
   GIT_AUTHOR_NAME: 'Bench',
@@ -156,8 +158,6 @@ async function measureScale(work, env) {
     await kube.close();
   }
 }
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 export async function run() {
   const { startJenkinsSandbox } = await import('../../dist/sandbox/jenkins.js');

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTempRepos, type TempRepos } from '../helpers/git-repos.js';
@@ -76,6 +76,15 @@ describe('iac up --dry-run', () => {
     const plan = events[0] as { steps: Array<{ id: string; actions: string[] }> };
     expect(plan.steps.map((s) => s.id)).toEqual(['git', 'jenkins', 'ansible', 'rollout']);
     expect(events.at(-1)).toMatchObject({ type: 'result', exitCode: 0, outcome: 'success' });
+  });
+
+  it('a parameter under a secret-looking name is masked in the plan, whatever variable it came from', async () => {
+    const text = readFileSync(join(repos.work, 'iac.yaml'), 'utf8').replace('BRANCH: "${branch}"', 'DEPLOY_TOKEN: "${env.CI_DEPLOY_VALUE}"');
+    writeFileSync(join(repos.work, 'iac.yaml'), text);
+    const result = await runIac(['up', '--dry-run'], { cwd: repos.work, env: { CI_DEPLOY_VALUE: 'zq-deploy-0987654321' } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('DEPLOY_TOKEN=***');
+    expect(result.stdout).not.toContain('zq-deploy-0987654321');
   });
 
   it('an unknown environment is exit 2 and lists the known ones', async () => {

@@ -3,6 +3,7 @@ import { PreflightError, UsageError } from '../../errors.js';
 import { pushPlan } from '../../git/push.js';
 import type { Plan, SkippedStep, Step, StepId } from '../../pipeline/types.js';
 import { parseDuration } from '../../util/duration.js';
+import { SECRET_NAME } from '../../util/redact.js';
 import { ansibleStep } from '../../steps/ansible-run.js';
 import { gitPushStep } from '../../steps/git-push.js';
 import { jenkinsBuildStep } from '../../steps/jenkins-build.js';
@@ -46,6 +47,10 @@ export async function buildDeployPlan(
   const timeoutMs = parseTimeoutFlag(ctx.options.timeout);
   const env = resolveEnvironment(loaded, envName, { sha, env: ctx.env, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   const selected = selectSteps(ctx.options.only, ctx.options.skip);
+  // A parameter or extra var under a secret-looking name is masked wherever it would be shown.
+  for (const [key, value] of [...Object.entries(env.jenkins?.parameters ?? {}), ...Object.entries(env.ansible?.extraVars ?? {})]) {
+    if (SECRET_NAME.test(key) && typeof value === 'string') ctx.output.redactor.add(value);
+  }
 
   const steps: Step[] = [];
   const skipped: SkippedStep[] = [];
