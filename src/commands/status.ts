@@ -1,10 +1,13 @@
-import { resolveEnvironmentName } from '../config/resolve.js';
+import { resolveEnvironment, resolveEnvironmentName } from '../config/resolve.js';
 import { gatherStatus } from '../status/gather.js';
 import { renderStatus } from '../status/render.js';
 import type { CommandContext } from './context.js';
-import { loadProject } from './support/project.js';
+import { kubeTarget } from '../steps/kube-target.js';
+import { loadProject, type Project } from './support/project.js';
 
-const WATCH_INTERVAL_MS = 2000;
+/** --watch: how often Jenkins and git are asked again; Kubernetes is watched, not polled. */
+const POLL_INTERVAL_MS = 5000;
+const KUBE_DEBOUNCE_MS = 250;
 
 /**
  * `iac status [env]`: git divergence, last builds, workloads and their running revision, EC2
@@ -34,16 +37,34 @@ export default async function status(ctx: CommandContext): Promise<number> {
   show(report);
   if (!ctx.options.watch) return report.exitCode;
 
-  // --watch: modest polling, redrawn in place only when something changed.
+  // --watch: Kubernetes changes arrive on watches and redraw at once; Jenkins and git are polled modestly.
+  let wake: (() => void) | undefined;
+  let changed = false;
+  const poke = (): void => {
+    changed = true;
+    wake?.();
+  };
+  for (const target of kubeTargets(project, only, ctx.env)) {
+    void import('../kube/watch-changes.js')
+      .then(({ watchChanges }) => watchChanges({ ...target, signal: ctx.signal, onChange: poke }))
+      .catch(() => undefined); // an unreachable cluster already shows in its cell
+  }
   let previous = JSON.stringify({ ...report, generatedAt: '' });
   while (!ctx.signal.aborted) {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, WATCH_INTERVAL_MS);
+      const timer = setTimeout(resolve, changed ? KUBE_DEBOUNCE_MS : POLL_INTERVAL_MS);
+      wake = () => {
+        clearTimeout(timer);
+        // Let a burst of watch events settle into one redraw.
+        setTimeout(resolve, KUBE_DEBOUNCE_MS);
+      };
       ctx.signal.addEventListener('abort', () => {
         clearTimeout(timer);
         resolve();
       }, { once: true });
     });
+    wake = undefined;
+    changed = false;
     if (ctx.signal.aborted) break;
     report = await gather(false);
     const current = JSON.stringify({ ...report, generatedAt: '' });
@@ -52,5 +73,22 @@ export default async function status(ctx: CommandContext): Promise<number> {
     if (ctx.output.mode === 'tty') ctx.output.raw('\x1b[H\x1b[2J');
     show(report);
   }
-  return report.exitCode;
+  // Ctrl-C is how a watch ends: quietly, with the documented code for an interruption.
+  return ctx.signal.aborted ? 130 : report.exitCode;
+}
+
+/** One target per cluster namespace the shown environments use, with all their workloads. */
+function kubeTargets(project: Project, only: string | undefined, env: NodeJS.ProcessEnv): Array<{ kubeconfigPath?: string; context?: string; namespace: string; refs: string[] }> {
+  const targets = new Map<string, { kubeconfigPath?: string; context?: string; namespace: string; refs: string[] }>();
+  for (const name of Object.keys(project.loaded.config.environments)) {
+    if (only !== undefined && name !== only) continue;
+    const kube = resolveEnvironment(project.loaded, name, { sha: '', env }).kubernetes;
+    if (!kube) continue;
+    const target = kubeTarget(kube);
+    const key = JSON.stringify(target);
+    const existing = targets.get(key);
+    if (existing) existing.refs.push(...kube.workloads);
+    else targets.set(key, { ...target, refs: [...kube.workloads] });
+  }
+  return [...targets.values()];
 }
