@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.js';
 import { connectKube, type KubeClient } from './client.js';
 import { diagnosePod, describeProblem, type PodProblem } from './pod-diagnosis.js';
-import { podLabelSelector, podsPath, workloadCollectionPath } from './resources.js';
+import { matchesSelector, podLabelSelector, podsPath, workloadCollectionPath } from './resources.js';
 import { RolloutStatusError, rolloutStatus } from './rollout-status.js';
 import { runningRevision, workloadImages } from './revision.js';
 import type { ListObject, PodObject, WorkloadObject } from './types.js';
@@ -108,9 +108,7 @@ export async function listWorkloads(options: ListWorkloadsOptions): Promise<Work
 /** The workload's pods, by its label selector (one pod LIST serves every workload of the namespace). */
 function podsOf(kind: WorkloadKind, object: WorkloadObject, pods: PodObject[]): PodObject[] {
   const selector = podLabelSelector(kind, object);
-  if (selector === undefined) return [];
-  const terms = selector.split(',').map((term) => term.split('=') as [string, string]);
-  return pods.filter((pod) => terms.every(([key, value]) => pod.metadata?.labels?.[key] === value));
+  return selector === undefined ? [] : pods.filter((pod) => matchesSelector(selector, pod.metadata?.labels));
 }
 
 /** Fatal states first, then crash loops; plain waiting is not a problem for a status screen. */

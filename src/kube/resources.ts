@@ -50,3 +50,11 @@ export function podLabelSelector(kind: WorkloadKind, object: WorkloadObject): st
     .map(([key, value]) => `${key}=${String(value)}`);
   return terms.length === 0 ? undefined : terms.join(',');
 }
+
+/** Does a pod carry every `key=value` of a selector made by {@link podLabelSelector}? */
+export function matchesSelector(selector: string, labels: Record<string, string> | undefined): boolean {
+  return selector.split(',').every((term) => {
+    const [key, value] = term.split('=') as [string, string];
+    return labels?.[key] === value;
+  });
+}

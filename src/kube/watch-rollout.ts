@@ -8,7 +8,8 @@ import { InterruptedError, RolloutError, UnreachableError, UsageError } from '..
 import { connectKube, type KubeClient } from './client.js';
 import { listWatch } from './list-watch.js';
 import { CRASH_LOOP_REASON, describeEvent, describeProblem, diagnosePod, recentWarnings, type PodProblem } from './pod-diagnosis.js';
-import { eventsPath, podLabelSelector, podLogPath, podsPath, replicaSetsPath, workloadCollectionPath } from './resources.js';
+import { PodFeed } from './pod-feed.js';
+import { eventsPath, podLabelSelector, podLogPath, replicaSetsPath, workloadCollectionPath } from './resources.js';
 import { RolloutStatusError, rolloutStatus } from './rollout-status.js';
 import type { EventObject, ListObject, PodObject, WorkloadObject } from './types.js';
 import { formatWorkloadRef, parseWorkloadRef, type WorkloadRef } from './workload-ref.js';
@@ -83,6 +84,7 @@ class WorkloadWatcher {
     private readonly namespace: string,
     private readonly crashLoopGraceMs: number,
     private readonly emit: (event: RolloutEvent) => void,
+    private readonly podFeed: PodFeed,
   ) {
     this.name = formatWorkloadRef(ref);
   }
@@ -166,30 +168,14 @@ class WorkloadWatcher {
     const selector = podLabelSelector(this.ref.kind, object);
     if (selector === undefined) return;
     this.podWatchStarted = true;
-    const pods = new Map<string, PodObject>();
-    listWatch<PodObject>(
-      this.client,
-      podsPath(this.namespace),
-      { labelSelector: selector },
-      {
-        onList: (items) => {
-          pods.clear();
-          for (const pod of items) pods.set(pod.metadata?.name ?? '', pod);
-          for (const pod of items) void this.inspectPod(pod);
-        },
-        onEvent: (type, pod) => {
-          const name = pod.metadata?.name ?? '';
-          if (type === 'DELETED') {
-            pods.delete(name);
-            this.forgetProblem(name);
-          } else {
-            pods.set(name, pod);
-            void this.inspectPod(pod);
-          }
-        },
+    this.podFeed.subscribe({
+      selector,
+      onPod: (pod) => {
+        if (!this.settled) void this.inspectPod(pod);
       },
-      this.signal,
-    ).catch((error: unknown) => this.crash(error));
+      onDeleted: (name) => this.forgetProblem(name),
+      onError: (error) => this.crash(error),
+    });
   }
 
   /** Is this pod part of the revision being rolled out (old pods' troubles are not ours)? */
@@ -384,8 +370,13 @@ export async function watchRollouts(options: WatchRolloutsOptions): Promise<Roll
       ...(options.context === undefined ? {} : { context: options.context }),
       namespace: options.namespace,
     }));
-  const watchers = refs.map((ref) => new WorkloadWatcher(client, ref, options.namespace, options.crashLoopGraceMs ?? 60_000, options.onEvent));
-  const stopAll = (): void => watchers.forEach((watcher) => watcher.stop());
+  const pods = new AbortController();
+  const podFeed = new PodFeed(client, options.namespace, pods.signal);
+  const watchers = refs.map((ref) => new WorkloadWatcher(client, ref, options.namespace, options.crashLoopGraceMs ?? 60_000, options.onEvent, podFeed));
+  const stopAll = (): void => {
+    watchers.forEach((watcher) => watcher.stop());
+    pods.abort();
+  };
   const onAbort = (): void => stopAll();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const deadline = setTimeout(() => watchers.forEach((watcher) => void watcher.timeOut(options.timeoutMs)), options.timeoutMs);

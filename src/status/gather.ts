@@ -69,12 +69,17 @@ export async function gatherStatus(options: GatherOptions): Promise<StatusReport
     ? Promise.resolve<string | undefined>('not fetched (watch refresh)')
     : cell(signal, timeoutMs, (s) => repo.fetch(remote, allBranches, { signal: s })).then((c) => (c.state === 'ok' ? undefined : c.reason));
 
-  const resolved = new Map<string, ResolvedEnvironment>();
-  for (const name of Object.keys(loaded.config.environments)) {
-    const branch = loaded.config.environments[name]?.branch as string;
-    const sha = (await repo.resolve(`refs/heads/${branch}`)) ?? '';
-    resolved.set(name, resolveEnvironment(loaded, name, { sha, env: options.env }));
-  }
+  // Loading the Kubernetes client costs CPU: start it now so it overlaps the git fetch.
+  if (names.some((name) => loaded.config.environments[name]?.kubernetes)) void import('../kube/list-workloads.js');
+  const resolved = new Map<string, ResolvedEnvironment>(
+    await Promise.all(
+      Object.keys(loaded.config.environments).map(async (name): Promise<[string, ResolvedEnvironment]> => {
+        const branch = loaded.config.environments[name]?.branch as string;
+        const sha = (await repo.resolve(`refs/heads/${branch}`)) ?? '';
+        return [name, resolveEnvironment(loaded, name, { sha, env: options.env })];
+      }),
+    ),
+  );
 
   const workloadsByEnv = gatherWorkloads(names.map((n) => resolved.get(n) as ResolvedEnvironment), repo, remote, fetched, signal, timeoutMs);
   const promotions = readLastPromotions(loaded.dir);

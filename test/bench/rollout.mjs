@@ -69,7 +69,7 @@ export async function run() {
 
     const perWorkload = (key) => (counts[key] ?? 0) / N;
     const listWatchExact = counts['list deployments'] === N && counts['watch deployments'] === N;
-    const podsAtMostOnce = (counts['list pods'] ?? 0) <= N && (counts['watch pods'] ?? 0) <= N;
+    const podsAtMostOnce = (counts['list pods'] ?? 0) <= 1 && (counts['watch pods'] ?? 0) <= 1;
     const breakdown = Object.entries(counts).map(([key, n]) => `${key} ${(n / N).toFixed(2)}`).join(', ');
     process.stderr.write(`  rollout: ${N} workloads, requests per workload: ${breakdown}; after the rollouts ended: ${afterwards}; reconnects: ${parallel.reconnects.length}\n`);
     const slowestInside = Math.max(...parallel.outcomes.map((o) => o.durationMs));
@@ -85,12 +85,12 @@ export async function run() {
         ok: listWatchExact && podsAtMostOnce && afterwards === 0 && parallel.reconnects.length === 0,
       },
       {
-        // DESIGN.md read strictly: the pod stream each watcher opens for diagnostics counts too.
-        benchmark: 'rollout: every LIST + WATCH per workload (object and its pods) / 2',
-        value: `${(streams / N).toFixed(2)} per workload (pods: list ${perWorkload('list pods')}, watch ${perWorkload('watch pods')})`,
-        ratio: streams / (2 * N),
+        // DESIGN.md read strictly: the pod stream for diagnostics counts too; it is one per namespace.
+        benchmark: 'rollout: every LIST + WATCH (objects, and the shared pod stream) / (2 per workload + 2)',
+        value: `${streams} streams for ${N} workloads (pods: list ${counts['list pods'] ?? 0}, watch ${counts['watch pods'] ?? 0})`,
+        ratio: streams / (2 * N + 2),
         budget: 1,
-        ok: streams <= 2 * N,
+        ok: streams <= 2 * N + 2,
       },
       {
         benchmark: `rollout: ${N} in parallel / (one alone + 0.5 s)`,
