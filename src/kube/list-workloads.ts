@@ -80,11 +80,7 @@ export async function listWorkloads(options: ListWorkloadsOptions): Promise<Work
   if (refs.length === 0) return [];
   const client =
     options.client ??
-    (await connectKube({
-      ...(options.kubeconfigPath === undefined ? {} : { kubeconfigPath: options.kubeconfigPath }),
-      ...(options.context === undefined ? {} : { context: options.context }),
-      namespace: options.namespace,
-    }));
+    (await connectKube({ kubeconfigPath: options.kubeconfigPath, context: options.context, namespace: options.namespace }));
   const kinds = [...new Set(refs.map(({ ref }) => ref.kind))];
   const byKind = new Map<WorkloadKind, Map<string, WorkloadObject>>();
   await Promise.all(

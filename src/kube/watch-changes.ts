@@ -18,11 +18,7 @@ export interface WatchChangesOptions {
 }
 
 export async function watchChanges(options: WatchChangesOptions): Promise<void> {
-  const client = await connectKube({
-    ...(options.kubeconfigPath !== undefined ? { kubeconfigPath: options.kubeconfigPath } : {}),
-    ...(options.context !== undefined ? { context: options.context } : {}),
-    namespace: options.namespace,
-  });
+  const client = await connectKube({ kubeconfigPath: options.kubeconfigPath, context: options.context, namespace: options.namespace });
   const kinds = new Set<WorkloadKind>();
   for (const text of options.refs) {
     const parsed = parseWorkloadRef(text);

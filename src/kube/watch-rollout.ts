@@ -365,11 +365,7 @@ export async function watchRollouts(options: WatchRolloutsOptions): Promise<Roll
   if (options.signal?.aborted) throw new InterruptedError();
   const client =
     options.client ??
-    (await connectKube({
-      ...(options.kubeconfigPath === undefined ? {} : { kubeconfigPath: options.kubeconfigPath }),
-      ...(options.context === undefined ? {} : { context: options.context }),
-      namespace: options.namespace,
-    }));
+    (await connectKube({ kubeconfigPath: options.kubeconfigPath, context: options.context, namespace: options.namespace }));
   const pods = new AbortController();
   const podFeed = new PodFeed(client, options.namespace, pods.signal);
   const watchers = refs.map((ref) => new WorkloadWatcher(client, ref, options.namespace, options.crashLoopGraceMs ?? 60_000, options.onEvent, podFeed));
