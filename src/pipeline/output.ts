@@ -12,7 +12,7 @@ export interface OutputOptions {
   redactor: Redactor;
   stdout?: Writable;
   stderr?: Writable;
-  /** Extra sink that sees every event (the run's events.ndjson). */
+  /** Extra sink that sees every event but full-output lines (the run's events.ndjson). */
   record?: EventSink;
   verbose?: boolean;
 }
@@ -52,7 +52,8 @@ export class Output {
   /** Emits a structured event: a JSON line in --json mode, and always to the run record. */
   emit(event: PipelineEvent): void {
     const line = this.redactor.redact(JSON.stringify({ ...event, time: new Date().toISOString() }));
-    this.record?.(JSON.parse(line) as PipelineEvent);
+    // The run record keeps events, not full output: console and playbook output have their own files.
+    if (this.record && event.type !== 'step.log') this.record(JSON.parse(line) as PipelineEvent);
     if (this.mode === 'json') this.stdout.write(`${line}\n`);
   }
 

@@ -18,14 +18,8 @@ export function createRunDir(projectDir: string, now: Date = new Date()): string
   return dir;
 }
 
-/**
- * Appends every (already redacted) event to events.ndjson in the run directory, except full output
- * lines: the console and the playbook output have their own files, and a 200 MB console must not be
- * written twice.
- */
+/** Appends each (already redacted) event to events.ndjson in the run directory. */
 export function eventLog(runDir: string): EventSink {
   const file = join(runDir, 'events.ndjson');
-  return (event) => {
-    if (event.type !== 'step.log') appendFileSync(file, `${JSON.stringify(event)}\n`);
-  };
+  return (event) => appendFileSync(file, `${JSON.stringify(event)}\n`);
 }
