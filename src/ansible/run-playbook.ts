@@ -145,14 +145,19 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
     const onAbort = (): void => {
       interrupted = true;
       signalGroup('SIGINT');
-      const grace = opts.interruptGraceMs ?? 10_000;
+      // ansible-playbook stops within a second of SIGINT, except when it lands between two tasks,
+      // where a worker can swallow it: then SIGTERM after a short grace.
+      const grace = opts.interruptGraceMs ?? 3_000;
       timers.push(setTimeout(() => signalGroup('SIGTERM'), grace));
       timers.push(setTimeout(() => signalGroup('SIGKILL'), grace + 5_000));
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) onAbort(); // aborted while the child was being spawned
+    // If iac itself is made to exit (a second Ctrl-C), the playbook's process group must not outlive it.
+    const onExit = (): void => signalGroup('SIGKILL');
+    process.once('exit', onExit);
 
-    const result = await child;
+    const result = await child.finally(() => process.off('exit', onExit));
     await Promise.all([stdoutDone, stderrDone]);
     opts.signal?.removeEventListener('abort', onAbort);
     for (const timer of timers) clearTimeout(timer);

@@ -103,8 +103,12 @@ function describeAnsibleEvent(event: AnsibleEvent): string | undefined {
   switch (event.type) {
     case 'play':
       return `play: ${event.name}`;
-    case 'task':
-      return `${event.hosts.failed + event.hosts.unreachable > 0 ? '✗' : '✓'} ${event.handler ? 'handler: ' : ''}${event.name}  ${formatCounts(event.hosts)}`;
+    case 'task': {
+      const h = event.hosts;
+      // A task no host finished (the run was interrupted during it) is not a success.
+      const mark = h.failed + h.unreachable > 0 ? '✗' : h.ok + h.changed + h.skipped + h.ignored === 0 ? '·' : '✓';
+      return `${mark} ${event.handler ? 'handler: ' : ''}${event.name}  ${formatCounts(h)}`;
+    }
     case 'no-hosts':
       return `play ${event.play}: no hosts matched`;
     default:
