@@ -1,4 +1,5 @@
 import { resolveEnvironmentName } from '../config/resolve.js';
+import { UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
 import { buildDeployPlan } from './support/deploy-plan.js';
 import { executePlan } from './support/execute.js';
@@ -10,6 +11,11 @@ export default async function up(ctx: CommandContext): Promise<number> {
   const project = await loadProject(ctx);
   const envName = resolveEnvironmentName(project.loaded.config, ctx.options.env as string | undefined, project.currentBranch);
   const { plan, env } = await buildDeployPlan(ctx, project, envName, 'up');
+  if (plan.steps.length === 0) {
+    throw new UsageError('up.nothing', `nothing to run for ${envName}: ${plan.skipped.map((s) => `${s.id} ${s.reason}`).join('; ')}`, {
+      hint: 'check --only/--skip, or add the missing section to iac.yaml',
+    });
+  }
   if (ctx.options.dryRun) {
     printPlan(ctx.output, plan);
     return 0;

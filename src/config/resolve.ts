@@ -62,14 +62,14 @@ export function resolveEnvironmentName(config: RawConfig, requested: string | un
     const byBranch = names.find((name) => config.environments[name]?.branch === requested);
     if (byBranch) return byBranch;
     throw new UsageError('config.unknown-environment', `unknown environment "${requested}"${didYouMean(requested, names)}; known: ${names.join(', ')}`, {
-      hint: `run e.g. \`iac up ${names[0] ?? 'dev'}\``,
+      hint: 'name an environment of iac.yaml, or the branch it deploys',
     });
   }
   const byBranch = names.find((name) => config.environments[name]?.branch === currentBranch);
   if (byBranch) return byBranch;
   const branchText = currentBranch === undefined ? 'a detached HEAD' : `branch "${currentBranch}"`;
   throw new UsageError('config.no-environment', `no environment deploys ${branchText}; known: ${describeEnvironments(config)}`, {
-    hint: `name one, e.g. \`iac up ${names[0] ?? 'dev'}\`, or check out its branch`,
+    hint: `name one (e.g. ${names[0] ?? 'dev'}), or check out its branch`,
   });
 }
 

@@ -28,6 +28,18 @@ describe('iac up: the git step', () => {
     }
   });
 
+  it('--only naming steps the environment does not have is exit 2, not a silent success', async () => {
+    const project = createProject({ environments: { dev: { branch: 'develop' } } });
+    try {
+      const result = await runIac(['up', '--only', 'jenkins'], { cwd: project.work });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('nothing to run for dev: ');
+      expect(result.stderr).toContain('jenkins environment dev has no jenkins section');
+    } finally {
+      project.cleanup();
+    }
+  });
+
   it('outside a configured branch, `iac up` says which environments exist (exit 2)', async () => {
     const project = createProject({ environments: { dev: { branch: 'develop' } } });
     try {
