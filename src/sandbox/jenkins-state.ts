@@ -570,7 +570,8 @@ function consoleHeader(job: JobState, user: string | undefined, revision: string
   const lines = [user ? `Started by user ${user}` : 'Started by anonymous user'];
   if (job.kind === 'pipeline') lines.push('[Pipeline] Start of Pipeline', '[Pipeline] node', `Running on Jenkins in /var/jenkins_home/workspace/${job.node.fullName}`);
   else lines.push('Running as SYSTEM', `Building in workspace /var/jenkins_home/workspace/${job.node.fullName}`);
-  if (revision) lines.push(`Checking out Revision ${revision} (refs/remotes/origin/${job.branch ?? 'main'})`);
+  // A multibranch branch job checks out its branch; a job given a SHA parameter checks out that commit detached.
+  if (revision) lines.push(`Checking out Revision ${revision} (${job.branch !== undefined ? `refs/remotes/origin/${job.branch}` : 'detached'})`);
   return text(`${lines.join('\n')}\n`);
 }
 
