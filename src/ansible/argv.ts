@@ -2,9 +2,8 @@
  * Pure helpers that build the `ansible-playbook` command line and environment. No heavy imports:
  * `iac up --dry-run` prints this argv without loading execa or running anything.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
 
 export interface PlaybookArgvOptions {
   playbook: string;
@@ -63,13 +62,7 @@ export function ansibleEnv(
   };
 }
 
-/** `<package root>/ansible_plugins/callback`, found by walking up from this module (works from src/ and dist/). */
+/** `<package root>/ansible_plugins/callback` (works from src/ and dist/). */
 export function callbackPluginDir(from: string = import.meta.url): string {
-  let dir = dirname(fileURLToPath(from));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return join(dir, 'ansible_plugins', 'callback');
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`package.json not found above ${fileURLToPath(from)}`);
-    dir = parent;
-  }
+  return join(packageRoot(from), 'ansible_plugins', 'callback');
 }

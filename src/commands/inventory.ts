@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { resolveEnvironment, resolveEnvironmentName } from '../config/resolve.js';
-import { discoverInventory } from '../steps/inventory-source.js';
+import { discoverInventory, ec2DiscoveryOf } from '../steps/inventory-source.js';
 import type { CommandContext } from './context.js';
 import { loadProject } from './support/project.js';
 
@@ -12,8 +12,7 @@ export default async function inventory(ctx: CommandContext): Promise<number> {
   const project = await loadProject(ctx);
   const envName = resolveEnvironmentName(project.loaded.config, ctx.options.env as string | undefined, project.currentBranch);
   const env = resolveEnvironment(project.loaded, envName, { sha: '', env: ctx.env });
-  const ansibleInventory = env.ansible?.inventory;
-  const discovery = ansibleInventory !== undefined && !Array.isArray(ansibleInventory) ? ansibleInventory.ec2 : env.aws;
+  const discovery = ec2DiscoveryOf(env);
   if (!discovery) {
     throw new UsageError('inventory.no-ec2', `environment ${envName} has no EC2 discovery (ansible.inventory.ec2 or aws.tags)`, {
       hint: `add to iac.yaml: environments.${envName}.ansible.inventory: { ec2: { region: ..., tags: { Environment: ${envName} } } }`,

@@ -1,6 +1,7 @@
 import { resolveEnvironment, resolveEnvironmentName } from '../config/resolve.js';
 import { GitStepError, isIacError, PreflightError, UsageError, exitCodeOf } from '../errors.js';
 import { promoteMerge, promotePreview, type PromotePreview } from '../git/promote.js';
+import { assertCleanTree } from '../git/promote-checks.js';
 import { describeGitEvent } from '../steps/git-push.js';
 import type { CommandContext } from './context.js';
 import { buildDeployPlan } from './support/deploy-plan.js';
@@ -26,13 +27,8 @@ export default async function promote(ctx: CommandContext): Promise<number> {
   const mode = ctx.options.merge === true ? 'merge' : 'ff-only';
   const deploy = ctx.options.deploy !== false;
 
-  const dirty = await project.repo.dirtyFiles();
-  if (dirty.length > 0) {
-    throw new PreflightError('git.dirty', `the working tree has ${dirty.length} uncommitted change${dirty.length === 1 ? '' : 's'}: nothing was changed`, {
-      hint: 'commit or `git stash --include-untracked`, then run again',
-      details: dirty.slice(0, 20),
-    });
-  }
+  // Refuse before fetching or asking anything; promoteMerge checks again right before it merges.
+  await assertCleanTree(project.repo);
 
   const preview = await promotePreview({ cwd: project.loaded.dir, remote, from: source.branch, to, signal: ctx.signal });
   const target = resolveEnvironment(project.loaded, targetName, { sha: preview.fromSha, env: ctx.env });

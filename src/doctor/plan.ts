@@ -1,6 +1,7 @@
 /** Which checks the configuration needs: project-wide ones first, then each environment's, in pipeline order. */
 import type { LoadedConfig } from '../config/load.js';
 import { resolveEnvironment, type ResolvedEnvironment } from '../config/resolve.js';
+import { ec2DiscoveryOf } from '../steps/inventory-source.js';
 import { ansibleToolCheck, inventoryCheck, secretVarsCheck, syntaxCheck } from './ansible-checks.js';
 import { awsChecks } from './aws-checks.js';
 import { gitChecks } from './git-checks.js';
@@ -55,12 +56,6 @@ function envVarsCheck(envName: string, checked: CheckedEnvironment): CheckSpec {
   };
 }
 
-function ec2Discovery(env: ResolvedEnvironment) {
-  const inventory = env.ansible?.inventory;
-  if (inventory !== undefined && !Array.isArray(inventory)) return inventory.ec2;
-  return env.aws;
-}
-
 export function doctorChecks(options: DoctorPlanOptions): CheckSpec[] {
   const { loaded } = options;
   const names = Object.keys(loaded.config.environments).filter((name) => options.only === undefined || name === options.only);
@@ -83,7 +78,7 @@ export function doctorChecks(options: DoctorPlanOptions): CheckSpec[] {
     }
     if (env.jenkins) specs.push(...jenkinsChecks(env.name, env.branch, env.jenkins, options));
     if (env.kubernetes) specs.push(...kubeChecks(env.name, env.kubernetes));
-    const discovery = ec2Discovery(env);
+    const discovery = ec2DiscoveryOf(env);
     if (discovery) specs.push(...awsChecks(env.name, discovery, options.env, options));
     return specs;
   });

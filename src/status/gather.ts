@@ -5,7 +5,8 @@ import { resolveEnvironment, type ResolvedEnvironment } from '../config/resolve.
 import { isIacError, UnreachableError } from '../errors.js';
 import type { GitRepo } from '../git/repo.js';
 import { describeJob } from '../jenkins/paths.js';
-import { findTaggedInstances } from '../steps/inventory-source.js';
+import type { Ec2Discovery } from '../config/schema.js';
+import { ec2DiscoveryOf, findTaggedInstances } from '../steps/inventory-source.js';
 import { connectJenkins, jobOf } from '../steps/jenkins-connect.js';
 import { kubeTarget } from '../steps/kube-target.js';
 import {
@@ -92,7 +93,7 @@ export async function gatherStatus(options: GatherOptions): Promise<StatusReport
         env.promoteFrom !== undefined ? fetched.then(() => promotionCell(loaded, repo, remote, env, resolved, signal, timeoutMs)) : undefined,
         env.jenkins ? cell(signal, timeoutMs, (s) => jenkinsCell(env, options, s)) : undefined,
         workloadsByEnv.get(name),
-        ec2Settings(env) ? cell(signal, timeoutMs, (s) => ec2Cell(env, s)) : undefined,
+        ec2DiscoveryOf(env) ? cell(signal, timeoutMs, (s) => ec2Cell(env, s)) : undefined,
       ]);
       const last = promotions.get(name);
       return {
@@ -252,14 +253,8 @@ async function commitsBehind(repo: GitRepo, revision: string | undefined, head: 
   }
 }
 
-function ec2Settings(env: ResolvedEnvironment) {
-  const inventory = env.ansible?.inventory;
-  if (inventory !== undefined && !Array.isArray(inventory)) return inventory.ec2;
-  return env.aws;
-}
-
 async function ec2Cell(env: ResolvedEnvironment, signal: AbortSignal): Promise<Ec2Status> {
-  const found = await findTaggedInstances(ec2Settings(env) as NonNullable<ReturnType<typeof ec2Settings>>, signal);
+  const found = await findTaggedInstances(ec2DiscoveryOf(env) as Ec2Discovery, signal);
   const instances = found.map((i) => ({
     id: i.instanceId,
     ...(i.tags.Name ? { name: i.tags.Name } : {}),
