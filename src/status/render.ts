@@ -18,14 +18,28 @@ export function renderStatus(report: StatusReport, options: RenderOptions): stri
     lines.push([]);
     lines.push(...environmentLines(env, options.now));
   }
-  const verdict: Segment[] =
-    report.exitCode === 0
-      ? [['✔ all sources answered; everything healthy', 'green']]
-      : report.exitCode === 40
-        ? [['✖ a workload is failing (exit 40)', 'red']]
-        : [['! some sources could not be reached (exit 4)', 'yellow']];
-  lines.push([], verdict);
+  lines.push([], ...verdictLines(report));
   return lines.map((segments) => paint(fit(segments, options.width), options.chalk)).join('\n');
+}
+
+/** The closing lines: healthy only when nothing failed, nothing is behind and everything was asked. */
+function verdictLines(report: StatusReport): Segment[][] {
+  const lines: Segment[][] = [];
+  if (report.exitCode === 40) lines.push([['✖ a workload is failing (exit 40)', 'red']]);
+  else if (report.exitCode === 4) lines.push([['! some sources could not be reached (exit 4)', 'yellow']]);
+  for (const stale of report.stale) {
+    lines.push([
+      [`! ${stale.environment} runs an older commit: ${stale.behind} commit${stale.behind === 1 ? '' : 's'} behind ${stale.branch}`, 'yellow'],
+      [' — deploy it: '],
+      [`iac up ${stale.environment}`, 'bold'],
+    ]);
+  }
+  for (const env of report.environments) {
+    const needs = [env.jenkins, env.workloads, env.ec2].filter((cell) => cell?.state === 'needs').map((cell) => cell?.reason ?? '');
+    if (needs.length > 0) lines.push([[`! ${env.name}: not checked, ${[...new Set(needs)].join('; ')}`, 'yellow']]);
+  }
+  if (lines.length === 0) lines.push([['✔ all sources answered; everything healthy', 'green']]);
+  return lines;
 }
 
 function environmentLines(env: EnvironmentStatus, now: number): Segment[][] {
@@ -79,7 +93,7 @@ function gitSummary(env: EnvironmentStatus): Segment[] {
   const parts: Segment[] = [];
   if (!remoteSha) parts.push(['not on the remote yet', 'yellow']);
   else if (!localSha) parts.push(['no local branch', 'dim']);
-  else if (ahead === 0 && behind === 0) parts.push(['✔ in sync with the remote', 'green']);
+  else if (ahead === 0 && behind === 0) parts.push(git.state === 'ok' ? ['✔ in sync with the remote', 'green'] : ['in sync with the last fetched remote state', 'dim']);
   else {
     if (ahead > 0) parts.push([`↑${ahead} to push`, 'yellow']);
     if (behind > 0) parts.push([`${ahead > 0 ? ' ' : ''}↓${behind} to pull`, 'yellow']);
@@ -120,6 +134,7 @@ function workloadSummary(w: WorkloadStatus, width: number, branch: string): Segm
 }
 
 function unreachable<T>(cell: Cell<T>): Segment[] {
+  if (cell.state === 'needs') return [[cell.reason ?? 'needs an environment variable', 'yellow']];
   return [[cell.state === 'unreachable' ? 'unreachable' : 'error', 'red'], [`: ${cell.reason ?? 'unknown'}`, 'dim']];
 }
 

@@ -6,7 +6,7 @@ import { InterruptedError, isIacError } from '../errors.js';
 import type { JenkinsClient } from '../jenkins/client.js';
 import { describeJob, jobRefUrlPath, jobPathSegments, resolveUnderBase, type JobRef } from '../jenkins/paths.js';
 import type { Step } from '../pipeline/types.js';
-import { connectJenkins, jobOf, type JenkinsSettings } from './jenkins-connect.js';
+import { connectJenkins, jobOf } from './jenkins-connect.js';
 
 
 export interface JenkinsStepOptions {
@@ -19,7 +19,7 @@ export interface JenkinsStepOptions {
 const TAIL_LINES = 30;
 
 /** Triggers the environment's Jenkins job for the pushed SHA and follows it to its result. */
-export function jenkinsBuildStep(env: ResolvedEnvironment, settings: JenkinsSettings, options: JenkinsStepOptions): Step {
+export function jenkinsBuildStep(env: ResolvedEnvironment, settings: NonNullable<ResolvedEnvironment['jenkins']>, options: JenkinsStepOptions): Step {
   const job: JobRef = jobOf(settings, env.branch);
   const jobUrl = resolveUnderBase(settings.url, jobRefUrlPath(job));
   const params = Object.entries(settings.parameters);
