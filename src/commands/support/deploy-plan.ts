@@ -3,7 +3,7 @@ import { PreflightError, UsageError } from '../../errors.js';
 import { BranchGuard } from '../../git/branch-guard.js';
 import { pushPlan } from '../../git/push.js';
 import type { Plan, RunGuard, SkippedStep, Step, StepId } from '../../pipeline/types.js';
-import { parseDuration } from '../../util/duration.js';
+import { durationProblem, parseDuration } from '../../util/duration.js';
 import { SECRET_NAME } from '../../util/redact.js';
 import { ansibleStep } from '../../steps/ansible-run.js';
 import { gitPushStep } from '../../steps/git-push.js';
@@ -111,7 +111,7 @@ function branchGuard(env: ResolvedEnvironment, localHead: (() => Promise<string 
 
 export function parseTimeoutFlag(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const ms = parseDuration(text);
-  if (ms === undefined) throw new UsageError('usage.timeout', `--timeout ${text}: expected a duration such as 90s, 10m or 1h`);
-  return ms;
+  const problem = durationProblem(text);
+  if (problem !== undefined) throw new UsageError('usage.timeout', `--timeout ${text}: ${problem}`, { hint: 'e.g. --timeout 10m' });
+  return parseDuration(text) as number;
 }
