@@ -89,7 +89,12 @@ export const environmentSchema = z.strictObject({
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   project: nonEmpty.describe('project name, used in messages and run logs'),
-  git: z.strictObject({ remote: nonEmpty.default('origin') }).optional(),
+  git: z
+    .strictObject({
+      remote: nonEmpty.default('origin'),
+      timeout: duration.optional().describe('deadline of each fetch, push and ls-remote; default 2m'),
+    })
+    .optional(),
   jenkins: jenkinsServer.optional(),
   environments: z
     .record(z.string().regex(/^[A-Za-z0-9][\w.-]*$/, { message: 'environment names are letters, digits, "-", "_" and "."' }), environmentSchema)

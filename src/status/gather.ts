@@ -137,7 +137,7 @@ async function gitCell(repo: GitRepo, remote: string, branch: string, fetchProbl
   });
   // A failed fetch still shows the last known state, marked as such.
   return fetchProblem !== undefined && result.state === 'ok' && !fetchProblem.startsWith('not fetched')
-    ? { ...result, state: 'unreachable', reason: `fetch failed, showing the last fetched state: ${fetchProblem}` }
+    ? { ...result, state: 'unreachable', reason: `remote unreachable, showing the last fetched state: ${fetchProblem}` }
     : result;
 }
 

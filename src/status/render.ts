@@ -98,7 +98,7 @@ function gitSummary(env: EnvironmentStatus): Segment[] {
     if (ahead > 0) parts.push([`↑${ahead} to push`, 'yellow']);
     if (behind > 0) parts.push([`${ahead > 0 ? ' ' : ''}↓${behind} to pull`, 'yellow']);
   }
-  if (git.state !== 'ok') parts.push(['  (remote unreachable: last fetched state)', 'dim']);
+  if (git.state !== 'ok') parts.push([`  (${git.reason ?? 'remote unreachable: last fetched state'})`, 'dim']);
   return parts;
 }
 
