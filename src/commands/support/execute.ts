@@ -30,7 +30,6 @@ export async function executePlan(
   if (!options.preflightDone) await preflightPlan(ctx, plan);
   const runDir = options.runDir ?? createRunDir(projectDir);
   ctx.output.recordTo(eventLog(runDir));
-  ctx.output.emit({ type: 'run.started', command: plan.command, environment: plan.environment, branch: plan.branch, sha: plan.sha, runDir });
   const outcome = await runPlan(plan, { output: ctx.output, signal: ctx.signal, runDir, verbose: ctx.options.verbose === true });
   ctx.reportSteps(outcome.reports);
   if (ctx.output.json) for (const warning of outcome.warnings) ctx.output.warn(warning);
