@@ -97,7 +97,7 @@ export function describeNetworkError(error: unknown): string {
   if (code === 'IAC_TIMEOUT') return 'timed out: no answer';
   if (code === 'IAC_CLOSED') return 'the connection closed before the answer was complete';
   if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ENOTFOUND') return 'host not found (DNS lookup failed)';
+  if (code === 'ENOTFOUND') return 'DNS lookup failed: host not found';
   if (code === 'EAI_AGAIN') return 'DNS lookup failed (temporary failure, EAI_AGAIN)';
   if (code === 'ECONNRESET') return 'connection reset by the server';
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `network unreachable (${code})`;
