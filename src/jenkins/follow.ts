@@ -37,7 +37,7 @@ export interface FollowOptions {
   jobPath: JobRef;
   queueId: number;
   signal?: AbortSignal;
-  /** The longest wait between two polls of the queue item or the build (and its console); default 1 s. */
+  /** The longest wait between two polls of the queue item or the build; default 1 s (the console is read at least every 0.5 s). */
   pollIntervalMs?: number;
   /** The SHA that was pushed; the `revision` event says whether the build reports the same one. */
   expectedSha?: string;
@@ -56,6 +56,8 @@ export interface FollowOptions {
 export const DEFAULT_POLL_MS = 1000;
 export const DEFAULT_QUEUE_TIMEOUT_MS = 30 * 60_000;
 export const DEFAULT_CONSOLE_GRACE_MS = 15_000;
+/** The longest wait between console reads while a build runs (DESIGN: a line shows within 1 s). */
+const CONSOLE_REFRESH_MS = 500;
 /** A build that the queue says started may take a moment to be visible (transient 404). */
 const BUILD_APPEAR_TIMEOUT_MS = 60_000;
 /** While Jenkins says the build is still in post-production, its log may legitimately keep growing; this long at most. */
@@ -150,7 +152,8 @@ export async function* followBuild(client: JenkinsClient, opts: FollowOptions): 
   const { number, url } = outcome;
   yield { type: 'started', number, url };
 
-  const schedule = new PollSchedule(opts.pollIntervalMs ?? DEFAULT_POLL_MS);
+  // While the build runs the console is read at every poll; a line should show within a second.
+  const schedule = new PollSchedule(Math.min(opts.pollIntervalMs ?? DEFAULT_POLL_MS, CONSOLE_REFRESH_MS));
   const reader = new ConsoleReader(client, url);
   const lines = new LineBuffer();
   let revisionReported = false;

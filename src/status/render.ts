@@ -100,11 +100,21 @@ function jenkinsSummary(env: EnvironmentStatus, now: number): Segment[] {
     const style: Style = result === 'SUCCESS' ? 'green' : result === 'BUILDING' ? 'cyan' : result === 'UNSTABLE' ? 'yellow' : 'red';
     parts.push([`#${last.number} `], [result, style]);
     if (last.timestamp !== undefined) parts.push([`  ${age(now - last.timestamp)} ago`, 'dim']);
-    if (last.sha) parts.push([`  ${last.sha.slice(0, 7)}`]);
+    const head = env.git.value?.remoteSha ?? env.git.value?.localSha;
+    if (last.sha && head && !sameCommit(last.sha, head)) {
+      // Built another commit than the branch head: not a healthy state for this environment.
+      parts.push([`  ⚠ built ${last.sha.slice(0, 7)}, not the ${env.branch} head ${head.slice(0, 7)}`, 'yellow']);
+    } else if (last.sha) parts.push([`  ${last.sha.slice(0, 7)}`]);
     parts.push([`  ${last.url}`, 'dim']);
   }
   if (value.queued) parts.push([`  queued${value.queueWhy ? `: ${value.queueWhy}` : ''}`, 'cyan']);
   return parts;
+}
+
+function sameCommit(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x.length >= 7 && y.length >= 7 && (x.startsWith(y) || y.startsWith(x));
 }
 
 function workloadSummary(w: WorkloadStatus, width: number, branch: string): Segment[] {
