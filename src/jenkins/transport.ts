@@ -182,13 +182,16 @@ class Deadline {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   expired = false;
-  readonly signal: AbortSignal;
+  readonly signal: AbortSignal = this.controller.signal;
+  // Linked by hand, and unlinked in clear(): a run's signal outlives thousands of requests.
+  private readonly onOuterAbort = (): void => this.controller.abort(this.outer?.reason);
 
   constructor(
     private readonly ms: number,
-    outer: AbortSignal | undefined,
+    private readonly outer: AbortSignal | undefined,
   ) {
-    this.signal = outer ? AbortSignal.any([outer, this.controller.signal]) : this.controller.signal;
+    if (outer?.aborted) this.controller.abort(outer.reason);
+    else outer?.addEventListener('abort', this.onOuterAbort, { once: true });
     this.refresh();
   }
 
@@ -203,6 +206,7 @@ class Deadline {
 
   clear(): void {
     clearTimeout(this.timer);
+    this.outer?.removeEventListener('abort', this.onOuterAbort);
   }
 }
 
@@ -345,7 +349,7 @@ export class HttpTransport {
           resolve(new HttpResponse(message, deadline, req.signal, (n) => (this.stats.bytes += n)));
         },
       );
-      request.once('error', (error) => {
+      request.on('error', (error) => {
         deadline.clear();
         if (req.signal?.aborted) reject(new InterruptedError());
         else if (deadline.expired) reject(new TransportError('IAC_TIMEOUT', `no answer within ${this.opts.timeoutMs} ms`));

@@ -101,10 +101,9 @@ function jenkinsSummary(env: EnvironmentStatus, now: number): Segment[] {
     parts.push([`#${last.number} `], [result, style]);
     if (last.timestamp !== undefined) parts.push([`  ${age(now - last.timestamp)} ago`, 'dim']);
     const head = env.git.value?.remoteSha ?? env.git.value?.localSha;
-    if (last.sha && head && !sameCommit(last.sha, head)) {
-      // Built another commit than the branch head: not a healthy state for this environment.
-      parts.push([`  ⚠ built ${last.sha.slice(0, 7)}, not the ${env.branch} head ${head.slice(0, 7)}`, 'yellow']);
-    } else if (last.sha) parts.push([`  ${last.sha.slice(0, 7)}`]);
+    if (last.sha) parts.push([`  ${last.sha.slice(0, 7)}`]);
+    // Built another commit than the branch head: not a healthy state for this environment.
+    if (last.sha && head && !sameCommit(last.sha, head)) parts.push([`  ⚠ another commit than the ${env.branch} head ${head.slice(0, 7)}`, 'yellow']);
     parts.push([`  ${last.url}`, 'dim']);
   }
   if (value.queued) parts.push([`  queued${value.queueWhy ? `: ${value.queueWhy}` : ''}`, 'cyan']);

@@ -36,6 +36,6 @@ describe('status: the Jenkins cell', () => {
 
   it('a build of another commit than the branch head says so (not shown as healthy)', () => {
     const line = jenkinsLine(reportWith(OTHER));
-    expect(line).toContain('⚠ built 77aa0b1, not the develop head 3f2a9c1');
+    expect(line).toContain('77aa0b1  ⚠ another commit than the develop head 3f2a9c1');
   });
 });
