@@ -17,6 +17,8 @@ export interface RunOutcome {
   error?: unknown;
   /** Lines saying what kept running remotely after an interruption. */
   stillRunning: string[];
+  /** About the run as a whole (e.g. the local branch moved while it ran). */
+  warnings: string[];
 }
 
 /** listr2's task wrapper as handed to a task function. */
@@ -52,6 +54,7 @@ export async function runPlan(plan: Plan, options: RunnerOptions): Promise<RunOu
       plain?.stepStarted(step);
       try {
         if (options.signal.aborted) throw new InterruptedError();
+        await plan.guard?.beforeStep(step.id, options.signal);
         const result = await step.run(stepContext(step, task, report, options, plain));
         report.outcome = 'success';
         if (result.summary !== undefined) {
@@ -87,15 +90,17 @@ export async function runPlan(plan: Plan, options: RunnerOptions): Promise<RunOu
   });
 
   let error: unknown;
+  let warnings: string[] = [];
   try {
     await listr.run();
+    if (plan.guard) warnings = await plan.guard.afterSteps(options.signal);
   } catch (caught) {
     error = options.signal.aborted && !isIacError(caught) ? new InterruptedError() : caught;
   }
   const stillRunning = error instanceof InterruptedError
     ? [...started].map((step) => step.onInterrupt?.()).filter((line): line is string => !!line)
     : [];
-  return { exitCode: error === undefined ? 0 : exitCodeOf(error), reports, error, stillRunning };
+  return { exitCode: error === undefined ? 0 : exitCodeOf(error), reports, error, stillRunning, warnings };
 }
 
 function stepContext(step: Step, task: AnyTask, report: StepReport, options: RunnerOptions, plain: PlainRenderer | undefined): StepContext {

@@ -9,7 +9,7 @@ import { describeJob, jobRefUrlPath, jobPathSegments, resolveUnderBase, type Job
 import type { Step } from '../pipeline/types.js';
 import { Redactor, SECRET_NAME, type RedactingStream } from '../util/redact.js';
 import { remoteLine } from '../util/terminal-text.js';
-import { connectJenkins, jobOf, queueTimeoutOf, type JenkinsSettings } from './jenkins-connect.js';
+import { connectJenkins, jobOf, queueTimeoutOf } from './jenkins-connect.js';
 
 export interface JenkinsStepOptions {
   cancelOnInterrupt: boolean;
@@ -28,7 +28,7 @@ export interface JenkinsStepOptions {
 const INTERRUPT_QUERY_MS = 2000;
 
 /** Triggers the environment's Jenkins job for the pushed SHA and follows it to its result. */
-export function jenkinsBuildStep(env: ResolvedEnvironment, settings: JenkinsSettings, options: JenkinsStepOptions): Step {
+export function jenkinsBuildStep(env: ResolvedEnvironment, settings: NonNullable<ResolvedEnvironment['jenkins']>, options: JenkinsStepOptions): Step {
   const job: JobRef = jobOf(settings, env.branch);
   const jobUrl = resolveUnderBase(settings.url, jobRefUrlPath(job));
   const params = Object.entries(settings.parameters);

@@ -1,8 +1,8 @@
-import type { ResolvedEnvironment } from '../config/resolve.js';
+import type { EnvironmentTarget } from '../config/resolve.js';
 import type { JenkinsClient, RetryPolicy } from '../jenkins/client.js';
 import { jobRefFromConfig, type JobRef } from '../jenkins/paths.js';
 
-export type JenkinsSettings = NonNullable<ResolvedEnvironment['jenkins']>;
+export type JenkinsSettings = NonNullable<EnvironmentTarget['jenkins']>;
 
 /**
  * A Jenkins client for an environment, with credentials from IAC_JENKINS_USER/IAC_JENKINS_TOKEN or
