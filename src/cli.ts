@@ -83,7 +83,7 @@ Examples:
   $ iac inventory dev --list      Ansible dynamic inventory from EC2 tags
 
 Exit codes: 0 ok · 1 bug · 2 usage/config · 3 preflight · 4 unreachable/credentials · 10 git ·
-20/21/22 Jenkins FAILURE/UNSTABLE/ABORTED · 30/31 Ansible task failed/host unreachable ·
+20/21/22 Jenkins FAILURE/UNSTABLE/ABORTED · 23 Jenkins built another commit · 30/31 Ansible task failed/host unreachable ·
 40/41 rollout failed/deadline · 130 interrupted`,
     );
 

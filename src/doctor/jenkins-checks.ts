@@ -37,7 +37,10 @@ export function jenkinsChecks(envName: string, branch: string, settings: Jenkins
     const { JenkinsClient } = await import('../jenkins/client.js');
     const { resolveJenkinsCredentials } = await import('../jenkins/credentials.js');
     const credentials = resolveJenkinsCredentials({ env: options.env, url: settings.url });
-    if (credentials) options.secret(credentials.token);
+    if (credentials) {
+      options.secret(credentials.token);
+      options.secret(Buffer.from(`${credentials.user}:${credentials.token}`, 'utf8').toString('base64'));
+    }
     // A doctor answers quickly: no retries, and each request bounded by the check's deadline.
     const client = new JenkinsClient({
       baseUrl: settings.url,

@@ -9,6 +9,7 @@ import type { Ec2Discovery } from '../config/schema.js';
 import { ec2DiscoveryOf, findTaggedInstances } from '../steps/inventory-source.js';
 import { connectJenkins, jobOf } from '../steps/jenkins-connect.js';
 import { kubeTarget } from '../steps/kube-target.js';
+import { remoteLine } from '../util/terminal-text.js';
 import {
   reportExitCode,
   staleEnvironments,
@@ -188,7 +189,8 @@ async function jenkinsCell(env: EnvironmentTarget, options: GatherOptions, signa
         }
       : {}),
     queued: inQueue,
-    queueWhy,
+    // Jenkins' own words, shown on the status screen: no control sequences, bounded.
+    queueWhy: queueWhy === null ? null : remoteLine(queueWhy),
   };
 }
 

@@ -35,6 +35,12 @@ function verdictLines(report: StatusReport): Segment[][] {
     ]);
   }
   for (const env of report.environments) {
+    const other = builtOtherCommit(env);
+    if (other) {
+      lines.push([[`! ${env.name}: the last Jenkins build #${other.number} built ${other.built.slice(0, 7)}, not the ${env.branch} head ${other.head.slice(0, 7)}`, 'yellow']]);
+    }
+  }
+  for (const env of report.environments) {
     const needs = [env.jenkins, env.workloads, env.ec2].filter((cell) => cell?.state === 'needs').map((cell) => cell?.reason ?? '');
     if (needs.length > 0) lines.push([[`! ${env.name}: not checked, ${[...new Set(needs)].join('; ')}`, 'yellow']]);
   }
@@ -115,10 +121,26 @@ function jenkinsSummary(env: EnvironmentStatus, now: number): Segment[] {
     parts.push([`#${last.number} `], [result, style]);
     if (last.timestamp !== undefined) parts.push([`  ${age(now - last.timestamp)} ago`, 'dim']);
     if (last.sha) parts.push([`  ${last.sha.slice(0, 7)}`]);
+    const other = builtOtherCommit(env);
+    if (other) parts.push([`  ⚠ another commit than the ${env.branch} head ${other.head.slice(0, 7)}`, 'yellow']);
     parts.push([`  ${last.url}`, 'dim']);
   }
   if (value.queued) parts.push([`  queued${value.queueWhy ? `: ${value.queueWhy}` : ''}`, 'cyan']);
   return parts;
+}
+
+/** The last Jenkins build built another commit than the branch head (remote, else local): not healthy. */
+function builtOtherCommit(env: EnvironmentStatus): { number: number; built: string; head: string } | undefined {
+  const last = env.jenkins?.state === 'ok' ? env.jenkins.value?.last : undefined;
+  const head = env.git.value?.remoteSha ?? env.git.value?.localSha;
+  if (!last?.sha || !head || sameCommit(last.sha, head)) return undefined;
+  return { number: last.number, built: last.sha, head };
+}
+
+function sameCommit(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x.length >= 7 && y.length >= 7 && (x.startsWith(y) || y.startsWith(x));
 }
 
 function workloadSummary(w: WorkloadStatus, width: number, branch: string): Segment[] {

@@ -6,7 +6,8 @@ export type JenkinsSettings = NonNullable<EnvironmentTarget['jenkins']>;
 
 /**
  * A Jenkins client for an environment, with credentials from IAC_JENKINS_USER/IAC_JENKINS_TOKEN or
- * ~/.netrc. The token is handed to `secret` first so it is masked everywhere.
+ * ~/.netrc. The token — and the `user:token` pair and its base64, the Authorization header's
+ * value — is handed to `secret` first so it is masked everywhere.
  */
 export async function connectJenkins(
   settings: JenkinsSettings,
@@ -17,7 +18,11 @@ export async function connectJenkins(
   const { JenkinsClient } = await import('../jenkins/client.js');
   const { resolveJenkinsCredentials } = await import('../jenkins/credentials.js');
   const credentials = resolveJenkinsCredentials({ env, url: settings.url });
-  if (credentials) secret(credentials.token);
+  if (credentials) {
+    secret(credentials.token);
+    secret(`${credentials.user}:${credentials.token}`);
+    secret(Buffer.from(`${credentials.user}:${credentials.token}`, 'utf8').toString('base64'));
+  }
   return new JenkinsClient({
     baseUrl: settings.url,
     ...(credentials ? { user: credentials.user, token: credentials.token } : {}),
@@ -28,4 +33,13 @@ export async function connectJenkins(
 
 export function jobOf(settings: JenkinsSettings, branch: string): JobRef {
   return jobRefFromConfig(settings.job, settings.multibranch, branch);
+}
+
+/**
+ * `jenkins.queueTimeout`, resolved to `queueTimeoutMs` in the settings; undefined when not set (the
+ * follower's default, 30 min, applies).
+ */
+export function queueTimeoutOf(settings: JenkinsSettings): number | undefined {
+  const value = (settings as JenkinsSettings & { queueTimeoutMs?: unknown }).queueTimeoutMs;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
 }
