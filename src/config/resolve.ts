@@ -32,6 +32,8 @@ export interface EnvironmentTarget {
     job: string;
     multibranch: boolean;
     pollIntervalMs: number;
+    /** Unset: the adapter's default (30 min). */
+    queueTimeoutMs?: number;
     allowInsecureHttp: boolean;
   };
   ansible?: {
@@ -155,6 +157,7 @@ export function resolveTarget(loaded: LoadedConfig, name: string, options: Targe
       pollIntervalMs: parseDuration(env.jenkins.pollInterval ?? '') ?? DEFAULT_POLL_INTERVAL_MS,
       allowInsecureHttp: config.jenkins?.allowInsecureHttp ?? false,
     };
+    if (env.jenkins.queueTimeout !== undefined) target.jenkins.queueTimeoutMs = parseDuration(env.jenkins.queueTimeout) as number;
     // Parameters are resolved when a run binds its commit; their variables still count as read.
     noteEnvReferences(env.jenkins.parameters, processEnv, read, forRuns);
     done();

@@ -40,7 +40,8 @@ const environmentJenkins = z.strictObject({
   job: nonEmpty.describe('job path; folders with "/", multibranch branch as the last segment (shop/${branch})'),
   multibranch: z.boolean().optional().describe('the last path segment is a branch name (encoded as Jenkins does)'),
   parameters: z.record(z.string(), scalar).optional().describe('build parameters; ${git.sha} etc. are interpolated'),
-  pollInterval: duration.optional().describe('how often the queue/build is polled; default 1s'),
+  pollInterval: duration.optional().describe('the longest wait between polls of the queue/build; default 1s'),
+  queueTimeout: duration.optional().describe('how long a build may wait in the queue before iac cancels it (exit 4); default 30m'),
 });
 
 const environmentAnsible = z.strictObject({

@@ -1,4 +1,5 @@
 import { exitCodeOf, InterruptedError, isIacError, type ExitCodeValue } from '../errors.js';
+import { sanitizeTerminalText } from '../util/terminal-text.js';
 import type { Output } from './output.js';
 import { PlainRenderer } from './plain-renderer.js';
 import { TtyView } from './tty-view.js';
@@ -38,7 +39,10 @@ export function viewFor(output: Output, verbose: boolean): RunView {
 export async function runPlan(plan: Plan, options: RunnerOptions): Promise<RunOutcome> {
   const { output } = options;
   const view = options.view ?? viewFor(output, options.verbose);
-  const dispatch = (event: ViewEvent): void => {
+  // Steps relay what servers say: no control sequence of theirs reaches a terminal or a record.
+  const color = output.mode === 'tty' && output.chalk.level > 0;
+  const dispatch = (raw: ViewEvent): void => {
+    const event = cleanText(raw, color);
     if (event.type !== 'step.live') output.emit(event);
     view.event(event);
   };
@@ -86,6 +90,25 @@ export async function runPlan(plan: Plan, options: RunnerOptions): Promise<RunOu
     ? (await Promise.all([...started].map((step) => step.onInterrupt?.()))).filter((line): line is string => !!line)
     : [];
   return { exitCode: error === undefined ? 0 : exitCodeOf(error), reports, error, stillRunning, warnings };
+}
+
+/** The event with its free text sanitized (colour kept only for a colour terminal). */
+function cleanText(event: ViewEvent, color: boolean): ViewEvent {
+  const clean = (text: string): string => sanitizeTerminalText(text, { color });
+  switch (event.type) {
+    case 'step.progress':
+    case 'step.warning':
+      return { ...event, message: clean(event.message) };
+    case 'step.subtask':
+      return event.message === undefined ? event : { ...event, message: clean(event.message) };
+    case 'step.log':
+    case 'step.live':
+      return { ...event, text: clean(event.text) };
+    case 'step.finished':
+      return event.summary === undefined ? event : { ...event, summary: clean(event.summary) };
+    default:
+      return event;
+  }
 }
 
 function stepContext(step: Step, report: StepReport, options: RunnerOptions, dispatch: (event: ViewEvent) => void, view: RunView): StepContext {

@@ -9,7 +9,7 @@ import { describeJob, jobRefUrlPath, jobPathSegments, resolveUnderBase, type Job
 import type { Step } from '../pipeline/types.js';
 import { Redactor, SECRET_NAME, type RedactingStream } from '../util/redact.js';
 import { remoteLine } from '../util/terminal-text.js';
-import { connectJenkins, jobOf, queueTimeoutOf } from './jenkins-connect.js';
+import { connectJenkins, jobOf } from './jenkins-connect.js';
 
 export interface JenkinsStepOptions {
   cancelOnInterrupt: boolean;
@@ -95,7 +95,7 @@ export function jenkinsBuildStep(env: ResolvedEnvironment, settings: NonNullable
           queueId: trigger.queueId,
           signal: ctx.signal,
           pollIntervalMs: settings.pollIntervalMs,
-          queueTimeoutMs: queueTimeoutOf(settings),
+          queueTimeoutMs: settings.queueTimeoutMs,
           expectedSha: env.sha,
           consoleSink: (chunk) => capture.write(chunk),
         })) {

@@ -34,12 +34,3 @@ export async function connectJenkins(
 export function jobOf(settings: JenkinsSettings, branch: string): JobRef {
   return jobRefFromConfig(settings.job, settings.multibranch, branch);
 }
-
-/**
- * `jenkins.queueTimeout`, resolved to `queueTimeoutMs` in the settings; undefined when not set (the
- * follower's default, 30 min, applies).
- */
-export function queueTimeoutOf(settings: JenkinsSettings): number | undefined {
-  const value = (settings as JenkinsSettings & { queueTimeoutMs?: unknown }).queueTimeoutMs;
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
-}

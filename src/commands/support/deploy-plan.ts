@@ -75,6 +75,7 @@ export async function buildDeployPlan(ctx: CommandContext, project: Project, env
           cancelOnInterrupt: ctx.options.cancelOnInterrupt === true,
           env: ctx.env,
           secret: (value) => ctx.output.redactor.add(value),
+          redactor: ctx.output.redactor,
         }),
       );
     } else if (id === 'ansible') {
