@@ -2,6 +2,7 @@ import { bindRun, resolveTarget, type EnvironmentTarget, type ResolvedEnvironmen
 import { PreflightError, UsageError } from '../../errors.js';
 import { BranchGuard } from '../../git/branch-guard.js';
 import { pushPlan } from '../../git/push.js';
+import { remoteHeads } from '../../git/repo.js';
 import type { Plan, RunGuard, SkippedStep, Step, StepId } from '../../pipeline/types.js';
 import { durationProblem, parseDuration } from '../../util/duration.js';
 import { SECRET_NAME } from '../../util/redact.js';
@@ -39,12 +40,7 @@ export async function buildDeployPlan(ctx: CommandContext, project: Project, env
   const { loaded } = project;
   const timeoutMs = parseTimeoutFlag(ctx.options.timeout);
   const target = resolveTarget(loaded, envName, { env: ctx.env, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
-  const sha = options.sha ?? (await project.repo.resolve(`refs/heads/${target.branch}`));
-  if (!sha) {
-    throw new PreflightError('git.no-branch', `environment ${envName} deploys branch "${target.branch}", which does not exist locally`, {
-      hint: `git switch --track ${target.remote}/${target.branch}`,
-    });
-  }
+  const sha = options.sha ?? (await headToDeploy(project, target));
   const selected = selectSteps(ctx.options.only, ctx.options.skip);
   const present: Record<Exclude<StepId, 'git'>, boolean> = {
     jenkins: target.jenkins !== undefined,
@@ -87,6 +83,26 @@ export async function buildDeployPlan(ctx: CommandContext, project: Project, env
 
   const guard = branchGuard(env, options.gitStep ? undefined : () => project.repo.resolve(`refs/heads/${env.branch}`));
   return { env, target, plan: { command: options.command, environment: envName, branch: env.branch, sha, steps, skipped, guard } };
+}
+
+/**
+ * The commit `iac up` deploys: the local branch head; without a local branch (e.g. after
+ * `promote --no-deploy` in a clone that never checked out main) the remote-tracking head.
+ */
+async function headToDeploy(project: Project, target: EnvironmentTarget): Promise<string> {
+  const local = await project.repo.resolve(`refs/heads/${target.branch}`);
+  if (local !== undefined) return local;
+  const tracking = await project.repo.resolve(`refs/remotes/${target.remote}/${target.branch}`);
+  if (tracking !== undefined) return tracking;
+  const { branch, remote } = target;
+  // The hint must work as printed: fetch only when the remote has the branch.
+  const onRemote = await remoteHeads(project.repo.cwd, remote, [branch]).then((heads) => heads.has(branch), () => false);
+  const hint = onRemote
+    ? `git fetch ${remote}`
+    : project.currentBranch === branch
+      ? `git commit --allow-empty -m "Start ${branch}"   # ${branch} has no commit yet`
+      : `git branch ${branch}   # start ${branch} at your current commit`;
+  throw new PreflightError('git.no-branch', `environment ${target.name} deploys branch "${branch}", which has no commit here${onRemote ? ` (${remote} has it: fetch it)` : ` or on ${remote}`}`, { hint });
 }
 
 /** The run deploys its bound commit; the branch moving meanwhile is reported, never followed. */
