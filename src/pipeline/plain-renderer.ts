@@ -34,13 +34,14 @@ export class PlainRenderer extends SilentView implements RunView {
         this.progress(event.step, `${event.label}: ${event.url}`);
         break;
       case 'step.warning':
-        this.line(`${event.step}: warning: ${event.message}`);
+        this.line(`${event.step}: ${this.output.chalk.yellow('warning:')} ${event.message}`);
         break;
       case 'step.log':
         if (this.verbose) for (const line of event.text.replace(/\r?\n$/, '').split(/\r?\n/)) this.line(`${event.step} | ${line}`);
         break;
       case 'step.finished': {
-        const what = event.outcome === 'success' ? 'done' : event.outcome;
+        const c = this.output.chalk;
+        const what = event.outcome === 'success' ? c.green('done') : event.outcome === 'failed' ? c.red('failed') : c.yellow(event.outcome);
         this.line(`${event.step}: ${what} in ${formatDuration(event.durationMs)}${event.summary ? ` — ${event.summary}` : ''}`);
         break;
       }
@@ -57,6 +58,6 @@ export class PlainRenderer extends SilentView implements RunView {
   }
 
   private line(text: string): void {
-    this.output.info(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
+    this.output.info(`${this.output.chalk.dim(`[${new Date().toISOString().slice(11, 19)}]`)} ${text}`);
   }
 }
