@@ -78,6 +78,14 @@ export interface LastPromotion {
   outcome: string;
 }
 
+/** What the run journal says about an environment (see `iac history`). */
+export interface JournalStatus {
+  /** The newest deploy is a rollback: the environment runs this commit on purpose until the next `up`. */
+  pinned?: { sha: string; from?: string; time: string; user: string; branchAhead?: number };
+  /** The newest run had not ended: still running, or killed (its outcome is unknown). */
+  unfinished?: { run: string; command: string; sha: string; state: 'running' | 'unknown'; user: string; host: string; time: string; pending?: string };
+}
+
 export interface EnvironmentStatus {
   name: string;
   branch: string;
@@ -87,6 +95,7 @@ export interface EnvironmentStatus {
   workloads?: Cell<WorkloadStatus[]>;
   ec2?: Cell<Ec2Status>;
   lastPromotion?: LastPromotion;
+  journal?: JournalStatus;
 }
 
 /** An environment whose workloads run an older commit than its branch head on the remote. */
@@ -115,7 +124,8 @@ export function reportExitCode(environments: EnvironmentStatus[]): 0 | 4 | 40 {
 }
 
 export function staleEnvironments(environments: EnvironmentStatus[]): StaleEnvironment[] {
-  return environments.flatMap((env) => {
+  // A pinned environment runs an older commit on purpose: the closing line says so instead.
+  return environments.filter((env) => env.journal?.pinned === undefined).flatMap((env) => {
     const behind = Math.max(0, ...(env.workloads?.value ?? []).map((w) => w.behindHead ?? 0));
     return behind > 0 ? [{ environment: env.name, branch: env.branch, behind }] : [];
   });

@@ -43,6 +43,7 @@ export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings,
       const inventory = await prepareInventory(settings.inventory, ctx);
       const { runPlaybook } = await import('../ansible/run-playbook.js');
       const totals = { tasks: 0, ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
+      ctx.intent('playbook', { playbook: relativeTo(env.projectDir, settings.playbook), sha: env.sha });
       const result = await runPlaybook({
         cwd: env.projectDir,
         playbook: settings.playbook,
@@ -68,6 +69,7 @@ export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings,
           }
         },
       });
+      ctx.outcome('playbook', true, { hosts: Object.keys(result.stats).length });
       for (const warning of result.warnings) ctx.warn(warning);
       for (const problem of result.ignoredFailures) ctx.warn(`ignored failure: ${problem.task} on ${problem.host}${problem.msg ? `: ${problem.msg}` : ''}`);
       const hosts = Object.keys(result.stats).length;
