@@ -42,6 +42,16 @@ function isExpired(status: StatusObject): boolean {
   return status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone';
 }
 
+function isObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function badAnswer(client: KubeClient, what: string): UnreachableError {
+  return new UnreachableError('kube.bad-answer', `the Kubernetes API at ${client.server.replace(/\/\/[^/@]*@/, '//')} answered with ${what}`, {
+    hint: kubectlHint(client.target, ['get', '--raw', '/version'], { namespaced: false }),
+  });
+}
+
 /** Every page of a LIST (limit + continue); the first page's resourceVersion is the snapshot's. */
 export async function listAll<T>(client: KubeClient, path: string, selectors: Query, signal?: AbortSignal): Promise<{ items: T[]; resourceVersion: string }> {
   const items: T[] = [];
@@ -49,9 +59,11 @@ export async function listAll<T>(client: KubeClient, path: string, selectors: Qu
   let next: string | undefined;
   do {
     const page: ListObject<T> = await client.getJson<ListObject<T>>(path, { ...selectors, limit: String(LIST_PAGE_SIZE), ...(next ? { continue: next } : {}) }, signal);
-    if (resourceVersion === '') resourceVersion = page.metadata?.resourceVersion ?? '';
-    items.push(...(page.items ?? []));
-    next = page.metadata?.continue || undefined;
+    if (page === null || typeof page !== 'object') throw badAnswer(client, `a LIST of ${path} that is not an object`);
+    if (resourceVersion === '') resourceVersion = typeof page.metadata?.resourceVersion === 'string' ? page.metadata.resourceVersion : '';
+    // A hostile or broken server's odd items are skipped, never a crash.
+    if (Array.isArray(page.items)) for (const item of page.items) if (isObject(item)) items.push(item);
+    next = typeof page.metadata?.continue === 'string' && page.metadata.continue !== '' ? page.metadata.continue : undefined;
   } while (next !== undefined);
   return { items, resourceVersion };
 }
@@ -111,6 +123,7 @@ export async function listWatch<T extends { metadata?: ObjectMeta }>(
           path,
           { ...selectors, resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) },
           (event) => {
+            if (!isObject(event.object)) return; // nothing to judge: skip, as a torn line is skipped
             if (event.type === 'ERROR') {
               const status = event.object as StatusObject;
               if (isExpired(status)) expired = true;

@@ -63,8 +63,14 @@ function health(text: string, ref: WorkloadRef, object: WorkloadObject | undefin
     return { ref: text, found: false, ready: 0, desired: 0, message: 'not found', done: false, state: 'failing', verdict: undefined, revision: undefined, images: [] };
   }
   const counts = readyAndDesired(ref.kind, object);
-  // kubectl refuses to judge OnDelete workloads; for a health screen "all pods ready" will do.
-  const verdict = judgeWorkload(ref, object, { readyWhenUnsupported: counts });
+  let verdict: WorkloadVerdict;
+  try {
+    // kubectl refuses to judge OnDelete workloads; for a health screen "all pods ready" will do.
+    verdict = judgeWorkload(ref, object, { readyWhenUnsupported: counts });
+  } catch (error) {
+    const message = `the API sent an object iac cannot read (${remoteLine((error as Error).message, 200)})`;
+    return { ref: text, found: true, ...counts, message, done: false, state: 'failing', verdict: undefined, revision: undefined, images: [] };
+  }
   const revision = runningRevision(object, annotation);
   return {
     ref: text,

@@ -182,7 +182,14 @@ class WorkloadWatcher {
     const first = !this.seen;
     this.seen = true;
     this.latest = object;
-    const verdict = judgeWorkload(this.ref, object, { ...(this.wait.expected ? { expected: this.wait.expected } : {}), history: this.history });
+    let verdict: WorkloadVerdict;
+    try {
+      verdict = judgeWorkload(this.ref, object, { ...(this.wait.expected ? { expected: this.wait.expected } : {}), history: this.history });
+    } catch (error) {
+      // Fields of the wrong type (kubectl would fail its conversion too): the server's answer, not a bug here.
+      this.crash(new UnreachableError('kube.bad-answer', `${this.name}: the Kubernetes API sent an object iac cannot read (${remoteLine((error as Error).message, 200)})`, { hint: this.hint(['get', this.ref.kind, this.ref.name, '-o', 'yaml']) }));
+      return;
+    }
     verdict.message = remoteLine(verdict.message);
     const previous = this.lastVerdict;
     this.lastVerdict = verdict;
@@ -248,7 +255,7 @@ class WorkloadWatcher {
       pods.subscribe({
         matches: (pod) => matchesSelector(selector, pod.metadata?.labels),
         onObject: (pod) => {
-          if (!this.settled) void this.inspectPod(pod);
+          if (!this.settled) this.inspectPod(pod).catch(() => undefined); // diagnostics only: an unreadable pod is skipped
         },
         onDeleted: (pod) => this.forgetProblem(pod.metadata?.name ?? ''),
         onError: (error) => {

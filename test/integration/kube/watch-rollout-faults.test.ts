@@ -163,6 +163,18 @@ describe('remote text from the cluster', () => {
     expect(outcomes[0]?.message).toMatch(/^replication controller "legacy-1" successfully rolled out A+… \[\d+ more characters cut\]$/);
   });
 
+  it('an object with fields of the wrong type is the server\'s fault (exit 4), never a crash (exit 1)', async () => {
+    const kubeconfigPath = await start([], {});
+    sandbox!.store.put('deployments', {
+      metadata: { name: 'odd', namespace: 'shop' },
+      spec: { replicas: 1, template: { spec: { containers: [{ name: 'app', image: 'app:v1' }] } } },
+      status: { observedGeneration: 1, conditions: 'not a list' },
+    } as never);
+    const error = await watchRollouts({ kubeconfigPath, namespace: 'shop', workloads: ['deployment/odd'], timeoutMs: 10_000, onEvent: () => {} }).catch((e: unknown) => e);
+    expect(isIacError(error) && error.exitCode).toBe(4);
+    expect((error as Error).message).toContain('deployment/odd: the Kubernetes API sent an object iac cannot read');
+  });
+
   it('an answer above the body bound (20 MB) is refused with a clear error (exit 4)', async () => {
     const kubeconfigPath = await start([], {}, true);
     sandbox!.store.put('deploymentconfigs', completeDc('x'.repeat(20 * 1024 * 1024)) as never);
