@@ -230,6 +230,7 @@ function gatherWorkloads(
                 message: w.podProblem ?? w.message,
                 // The typed verdict decides (kubectl's semantics, pod problems): never the message's wording.
                 state: w.state,
+                ...(w.diagnosticsUnavailable !== undefined ? { diagnostics: w.diagnosticsUnavailable } : {}),
                 ...(w.revision !== undefined ? { revision: w.revision } : {}),
                 ...(behindHead !== undefined ? { behindHead } : {}),
               };
