@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isIacError, UnreachableError } from '../../../src/errors.js';
+import { listWorkloads } from '../../../src/kube/list-workloads.js';
 import { watchRollouts, type RolloutEvent } from '../../../src/kube/watch-rollout.js';
 import { startKubeSandbox, type KubeSandbox, type WorkloadScenario } from '../../../src/sandbox/kubernetes.js';
 import { startKubeFaultProxy, type KubeFaultProxy, type ProxyFaults } from '../../helpers/kube-fault-proxy.js';
@@ -128,6 +129,16 @@ describe('watchRollouts through a fault-injecting proxy', () => {
     expect(empty.length).toBeLessThanOrEqual(6);
     const gaps = empty.slice(1).map((r, i) => r.at - (empty[i] as { at: number }).at);
     expect(gaps.at(-1)).toBeGreaterThan((gaps[0] as number) * 1.5);
+  });
+});
+
+describe('listWorkloads (iac status) through a fault-injecting proxy', () => {
+  it('403 on pods: the verdicts stand and the missing diagnostics are said; 500s are retried', async () => {
+    const kubeconfigPath = await start([{ kind: 'deployment', name: 'web', namespace: 'shop', outcome: 'stuck', stepMs: 100 }], { forbid: ['pods'], status500Every: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const health = await listWorkloads({ kubeconfigPath, namespace: 'shop', refs: ['deployment/web'], diagnosePods: true, retryForMs: 10_000 });
+    expect(health[0]).toMatchObject({ ref: 'deployment/web', found: true, state: 'progressing', diagnosticsUnavailable: 'pods not readable (403 Forbidden)' });
+    expect(proxy!.requests.some((r) => r.answer === 500)).toBe(true);
   });
 });
 
