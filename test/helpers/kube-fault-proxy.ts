@@ -11,7 +11,11 @@ import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
 
 export interface ProxyFaults {
-  /** Every Nth request (counted over all requests) is answered 500 InternalError. */
+  /**
+   * 500 InternalError for every Nth request of each stream (verb + resource, e.g. `watch deployments`),
+   * starting with the first: the first LIST and the first WATCH of each kind fail, then every Nth.
+   * Counted per stream so that no stream can be starved by the others' requests.
+   */
   status500Every?: number;
   /** Every request is answered with this status (503, 500, …) while set. */
   statusAlways?: number;
@@ -64,14 +68,13 @@ export async function startKubeFaultProxy(upstream: string, faults: ProxyFaults 
   const target = new URL(upstream);
   const agent = new Agent({ keepAlive: true, rejectUnauthorized: false });
   const requests: ProxyRequest[] = [];
-  let count = 0;
+  const perStream = new Map<string, number>();
   let connections = 0;
   const state: { faults: ProxyFaults } = { faults };
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const url = new URL(request.url ?? '/', 'http://proxy');
     const { verb, resource } = classify(url);
-    count++;
     const entry: ProxyRequest = { verb, resource, path: url.pathname + url.search, answer: 'forwarded', at: Date.now() };
     requests.push(entry);
     const f = state.faults;
@@ -86,7 +89,10 @@ export async function startKubeFaultProxy(upstream: string, faults: ProxyFaults 
       status(response, 429, 'TooManyRequests', 'too many requests, please try again later', { 'Retry-After': String(f.tooManyRequests.retryAfterSeconds) });
       return;
     }
-    if (f.status500Every !== undefined && count % f.status500Every === 0) {
+    const stream = `${verb} ${resource}`;
+    const nth = (perStream.get(stream) ?? 0) + 1;
+    perStream.set(stream, nth);
+    if (f.status500Every !== undefined && (nth - 1) % f.status500Every === 0) {
       entry.answer = 500;
       status(response, 500, 'InternalError', 'Internal error occurred: etcdserver: request timed out');
       return;

@@ -50,16 +50,22 @@ const rolling = (name: string, kind: WorkloadScenario['kind'] = 'deployment'): W
 });
 
 describe('watchRollouts through a fault-injecting proxy', () => {
-  it('500 on every 2nd request (LISTs and WATCHes alike, watches also dropped): retried with backoff, the rollout completes', async () => {
+  it('500 on every 2nd request of each stream, the first LIST and WATCH included (watches also dropped): retried with backoff, the rollout completes', async () => {
     const kubeconfigPath = await start([rolling('web'), rolling('db', 'statefulset')], { status500Every: 2 });
-    sandbox!.setFaults({ dropWatchesEveryMs: 700 });
+    sandbox!.setFaults({ dropWatchesEveryMs: 1000 });
     const { events, onEvent } = collector();
     const outcomes = await watchRollouts({ kubeconfigPath, namespace: 'shop', workloads: ['deployment/web', 'statefulset/db'], timeoutMs: 30_000, onEvent });
     expect(outcomes.map((o) => o.verdict?.state)).toEqual(['ready', 'ready']);
     const failed = proxy!.requests.filter((r) => r.answer === 500);
     expect(failed.length).toBeGreaterThan(0);
-    // Requests for the workloads themselves met 500s and were retried (not only diagnostics).
-    expect(failed.some((r) => r.resource === 'deployments' || r.resource === 'statefulsets')).toBe(true);
+    // The first LIST and the first WATCH of each kind met a 500 and were retried.
+    for (const resource of ['deployments', 'statefulsets']) {
+      for (const verb of ['list', 'watch'] as const) {
+        const stream = proxy!.requests.filter((r) => r.verb === verb && r.resource === resource);
+        expect(stream[0]?.answer).toBe(500);
+        expect(stream[1]?.answer).toBe('forwarded');
+      }
+    }
     expect(events.some((e) => e.type === 'reconnect' && e.reason.includes('500'))).toBe(true);
   });
 
