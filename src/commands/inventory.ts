@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { resolveEnvironment, resolveEnvironmentName } from '../config/resolve.js';
+import { requireSection, resolveEnvironmentName, resolveTarget } from '../config/resolve.js';
 import { discoverInventory, ec2DiscoveryOf } from '../steps/inventory-source.js';
 import type { CommandContext } from './context.js';
 import { loadProject } from './support/project.js';
@@ -11,13 +11,14 @@ import { loadProject } from './support/project.js';
 export default async function inventory(ctx: CommandContext): Promise<number> {
   const project = await loadProject(ctx);
   const envName = resolveEnvironmentName(project.loaded.config, ctx.options.env as string | undefined, project.currentBranch);
-  const env = resolveEnvironment(project.loaded, envName, { sha: '', env: ctx.env });
+  const env = resolveTarget(project.loaded, envName, { env: ctx.env });
   const discovery = ec2DiscoveryOf(env);
   if (!discovery) {
     throw new UsageError('inventory.no-ec2', `environment ${envName} has no EC2 discovery (ansible.inventory.ec2 or aws.tags)`, {
       hint: `add to iac.yaml: environments.${envName}.ansible.inventory: { ec2: { region: ..., tags: { Environment: ${envName} } } }`,
     });
   }
+  requireSection(env, env.ansible && !Array.isArray(env.ansible.inventory) ? 'ansible' : 'aws');
   const { list } = await discoverInventory(discovery, ctx.signal);
   const { hostFor } = await import('../aws/inventory.js');
   const host = ctx.options.host as string | undefined;

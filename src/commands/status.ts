@@ -1,4 +1,4 @@
-import { resolveEnvironment, resolveEnvironmentName } from '../config/resolve.js';
+import { resolveEnvironmentName, resolveTarget } from '../config/resolve.js';
 import { gatherStatus } from '../status/gather.js';
 import { renderStatus } from '../status/render.js';
 import type { CommandContext } from './context.js';
@@ -82,13 +82,14 @@ function kubeTargets(project: Project, only: string | undefined, env: NodeJS.Pro
   const targets = new Map<string, { kubeconfigPath?: string; context?: string; namespace: string; refs: string[] }>();
   for (const name of Object.keys(project.loaded.config.environments)) {
     if (only !== undefined && name !== only) continue;
-    const kube = resolveEnvironment(project.loaded, name, { sha: '', env }).kubernetes;
-    if (!kube) continue;
-    const target = kubeTarget(kube);
-    const key = JSON.stringify(target);
+    const target = resolveTarget(project.loaded, name, { env });
+    const kube = target.kubernetes;
+    if (!kube || target.needs.kubernetes) continue;
+    const connection = kubeTarget(kube);
+    const key = JSON.stringify(connection);
     const existing = targets.get(key);
     if (existing) existing.refs.push(...kube.workloads);
-    else targets.set(key, { ...target, refs: [...kube.workloads] });
+    else targets.set(key, { ...connection, refs: [...kube.workloads] });
   }
   return [...targets.values()];
 }

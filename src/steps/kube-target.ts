@@ -1,7 +1,7 @@
-import type { ResolvedEnvironment } from '../config/resolve.js';
+import type { EnvironmentTarget } from '../config/resolve.js';
 import type { KubeTarget } from '../kube/kubectl-argv.js';
 
-type KubeSettings = NonNullable<ResolvedEnvironment['kubernetes']>;
+type KubeSettings = NonNullable<EnvironmentTarget['kubernetes']>;
 
 /** The connection part of an environment's kubernetes section, as the kube adapter (and its hints) take it. */
 export function kubeTarget(settings: KubeSettings): KubeTarget {
