@@ -1,24 +1,18 @@
 /**
  * Text that came from the cluster (status messages, pod reasons, events, log lines) is untrusted:
- * it is cut to a bound and stripped of terminal control sequences before it leaves the adapter.
- * A local helper on purpose: a shared one (src/util/terminal-text.ts) can replace `stripControls`.
+ * it is cut to a bound and stripped of terminal control sequences before it leaves the adapter,
+ * with the project's one sanitizer (src/util/terminal-text.ts, colour dropped too).
  */
+import { sanitizeTerminalText } from '../util/terminal-text.js';
 
 /** Longest remote text shown in one event or error line. */
 export const MAX_REMOTE_TEXT = 1000;
 /** Longest string kept in an object received from the API (bounds what is held in memory). */
 export const MAX_REMOTE_FIELD = 8 * 1024;
 
-// ESC sequences: CSI (ESC [ … final), OSC/DCS/SOS/PM/APC strings (ended by BEL or ST), and two-byte
-// ESC sequences; then the 8-bit C1 forms of CSI/OSC/DCS…; then every remaining C0/C1 control but TAB.
-// eslint-disable-next-line no-control-regex
-const ESCAPE_SEQUENCES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b[\]PX^_][\s\S]*?(?:\x07|\x1b\\|$)|\x1b[ -/]*[0-~]?|\x9b[0-?]*[ -/]*[@-~]|[\x90\x98\x9d\x9e\x9f][\s\S]*?(?:\x07|\x9c|\x1b\\|$)/g;
-// eslint-disable-next-line no-control-regex
-const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
-
-/** Removes every terminal control sequence and control character except TAB. */
+/** Removes every terminal control sequence and control character but TAB and LF (and colour). */
 export function stripControls(text: string): string {
-  return text.replace(ESCAPE_SEQUENCES, '').replace(CONTROLS, '');
+  return sanitizeTerminalText(text, { color: false });
 }
 
 /** Cuts `text` to `max` characters, saying how much was dropped. */
@@ -31,7 +25,7 @@ export function cutText(text: string, max: number = MAX_REMOTE_TEXT): string {
 export function remoteLine(text: string, max: number = MAX_REMOTE_TEXT): string {
   // Bound before cleaning (a hostile 10 MB message costs nothing), then cut to the display length.
   const bounded = text.length > max * 4 ? text.slice(0, max * 4) : text;
-  const clean = stripControls(bounded.replace(/\r\n|\r|\n/g, ' '));
+  const clean = stripControls(bounded.replace(/\r?\n/g, ' '));
   if (clean.length <= max && bounded.length === text.length) return clean;
   return `${clean.slice(0, max)}… [${text.length - Math.min(max, clean.length)} more characters cut]`;
 }

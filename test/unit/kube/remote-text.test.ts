@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { boundStrings, cutText, remoteLine, stripControls } from '../../../src/kube/remote-text.js';
 
-describe('stripControls', () => {
+describe('stripControls (the shared terminal sanitizer, colour dropped)', () => {
   it.each([
     ['OSC 0 window title (BEL)', '\x1b]0;pwned\x07ok', 'ok'],
     ['OSC 52 clipboard (ST)', '\x1b]52;c;ZWNobyBwd25lZA==\x1b\\ok', 'ok'],
@@ -9,7 +9,9 @@ describe('stripControls', () => {
     ['8-bit CSI and OSC', '\x9b2Jok\x9d0;t\x07', 'ok'],
     ['DCS', '\x1bPq#0;2;0;0;0\x1b\\ok', 'ok'],
     ['two-byte ESC (RIS)', '\x1bcok', 'ok'],
-    ['C0 controls but TAB; DEL; C1', 'a\x00b\x07c\td\re\nf\x7fg\x85h', 'abc\tdefgh'],
+    ['C0 controls but TAB and LF; DEL; C1', 'a\x00b\x07c\td\nf\x7fg\x85h', 'abc\td\nfgh'],
+    ['a CR keeps what a terminal would show last', 'progress 10%\rprogress 100%', 'progress 100%'],
+    ['colour goes too', '\x1b[31mred\x1b[0m', 'red'],
     ['an unterminated OSC eats the rest', 'ok\x1b]0;never ends', 'ok'],
   ])('%s', (_name, input, output) => {
     expect(stripControls(input)).toBe(output);
