@@ -245,7 +245,9 @@ function gatherWorkloads(
                 ready: w.ready,
                 desired: w.desired,
                 message: w.podProblem ?? w.message,
-                state: w.done ? 'ready' : !w.found || w.podProblem !== undefined || !w.message.startsWith('Waiting for') ? 'failing' : 'progressing',
+                // The typed verdict decides (kubectl's semantics, pod problems): never the message's wording.
+                state: w.state,
+                ...(w.diagnosticsUnavailable !== undefined ? { diagnostics: w.diagnosticsUnavailable } : {}),
                 ...(w.revision !== undefined ? { revision: w.revision } : {}),
                 ...(behindHead !== undefined ? { behindHead } : {}),
               };

@@ -58,7 +58,10 @@ export interface WorkloadStatus {
   ready: number;
   desired: number;
   message: string;
+  /** From the typed verdict shared with the rollout wait (kubectl's semantics, pod problems). */
   state: 'ready' | 'progressing' | 'failing';
+  /** Why pod diagnostics are missing (e.g. pods not readable: 403), when they are. */
+  diagnostics?: string;
   revision?: string;
   /** How many commits the running revision is behind the branch head on the remote, when known. */
   behindHead?: number;
