@@ -7,15 +7,6 @@ import { formatDuration } from '../util/duration.js';
 
 type KubeSettings = NonNullable<ResolvedEnvironment['kubernetes']>;
 
-const FULL_SHA = /^[0-9a-f]{40}$/i;
-
-/** The run's commit, when the environment carries a real one (read-only previews use placeholders). */
-function runCommit(target: ResolvedEnvironment | KubeSettings): { settings: KubeSettings; sha?: string; projectDir?: string } {
-  if ('workloads' in target) return { settings: target };
-  const settings = target.kubernetes as KubeSettings;
-  return FULL_SHA.test(target.sha) ? { settings, sha: target.sha.toLowerCase(), projectDir: target.projectDir } : { settings };
-}
-
 /** The shortest prefix of `sha` git considers unique in the project (a shorter image tag is ambiguous). */
 async function uniquePrefixLength(projectDir: string, sha: string, signal: AbortSignal): Promise<number | undefined> {
   try {
@@ -28,22 +19,21 @@ async function uniquePrefixLength(projectDir: string, sha: string, signal: Abort
 }
 
 /**
- * Waits for every workload to roll out, in parallel, one subtask each with kubectl's message. Given
- * the environment of a run (with its bound SHA), a workload is done only when it also runs that
- * commit. (Given only the kubernetes settings, kubectl's semantics alone — the older call form.)
+ * Waits for every workload to roll out, in parallel, one subtask each with kubectl's message; a
+ * workload is done only when it also runs the run's commit.
  */
-export function rolloutStep(target: ResolvedEnvironment | KubeSettings, options: { createdEarlier: boolean }): Step {
-  const { settings, sha, projectDir } = runCommit(target);
+export function rolloutStep(env: ResolvedEnvironment, options: { createdEarlier: boolean }): Step {
+  const settings = env.kubernetes as KubeSettings;
+  const sha = env.sha.toLowerCase();
+  const projectDir = env.projectDir;
   const where = `${settings.context ? `context ${settings.context}, ` : ''}namespace ${settings.namespace}`;
   const plural = settings.workloads.length === 1 ? '' : 's';
   return {
     id: 'rollout',
     title: `Roll out ${settings.workloads.length} workload${plural} (${where})`,
     describe: () => [
-      ...settings.workloads.map((ref) => `would wait for ${ref} in ${where}${sha ? ` to run ${sha.slice(0, 7)}` : ''}`),
-      ...(sha
-        ? [`the commit is read from each pod template's image tag (${sha.slice(0, 7)}… or the full SHA)${settings.revisionAnnotation ? ` or its ${settings.revisionAnnotation} annotation` : ''}`]
-        : []),
+      ...settings.workloads.map((ref) => `would wait for ${ref} in ${where} to run ${sha.slice(0, 7)}`),
+      `the commit is read from each pod template's image tag (${sha.slice(0, 7)}… or the full SHA)${settings.revisionAnnotation ? ` or its ${settings.revisionAnnotation} annotation` : ''}`,
       `deadline ${formatDuration(settings.timeoutMs)}; CrashLoopBackOff tolerated for ${formatDuration(settings.crashLoopGraceMs)}`,
       `kubeconfig: ${settings.kubeconfig ?? 'KUBECONFIG / ~/.kube/config'}`,
     ],
@@ -65,7 +55,7 @@ export function rolloutStep(target: ResolvedEnvironment | KubeSettings, options:
     },
     async run(ctx) {
       const { watchRollouts } = await import('../kube/watch-rollout.js');
-      const prefix = sha !== undefined && projectDir !== undefined ? await uniquePrefixLength(projectDir, sha, ctx.signal) : undefined;
+      const prefix = await uniquePrefixLength(projectDir, sha, ctx.signal);
       await ctx.subtasks(settings.workloads, async (handles) => {
         const byRef = new Map<string, SubtaskHandle>(handles.map((h) => [h.title, h]));
         await watchRollouts({
@@ -73,7 +63,7 @@ export function rolloutStep(target: ResolvedEnvironment | KubeSettings, options:
           workloads: settings.workloads,
           timeoutMs: settings.timeoutMs,
           crashLoopGraceMs: settings.crashLoopGraceMs,
-          ...(sha !== undefined ? { expectedRevision: sha } : {}),
+          expectedRevision: sha,
           ...(settings.revisionAnnotation !== undefined ? { revisionAnnotation: settings.revisionAnnotation } : {}),
           ...(prefix !== undefined ? { uniquePrefixLength: prefix } : {}),
           signal: ctx.signal,
@@ -102,7 +92,7 @@ export function rolloutStep(target: ResolvedEnvironment | KubeSettings, options:
           },
         });
       });
-      return { summary: `${settings.workloads.length} workload${plural} rolled out${sha ? `, running ${sha.slice(0, 7)}` : ''}` };
+      return { summary: `${settings.workloads.length} workload${plural} rolled out, running ${sha.slice(0, 7)}` };
     },
   };
 }

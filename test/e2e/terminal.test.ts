@@ -75,12 +75,13 @@ describe.runIf(toolAvailable('tmux') && toolAvailable('ansible-playbook'))('the 
     project.git('add', '.');
     project.git('commit', '-q', '-m', 'deploy files');
     const sha = project.git('rev-parse', 'HEAD');
+    const previous = project.git('rev-parse', 'HEAD~1');
     await kube?.close();
     kube = await startKubeSandbox({
       workloads: [
         // The new image lands while iac watches (as when an agent applies it), then rolls out over many redraws.
-        { kind: 'deployment', name: 'web', namespace: 'shop', replicas: 3, stepMs: 300, startDelayMs: 8000, image: `registry.example.com/web:${sha}` },
-        { kind: 'statefulset', name: 'db', namespace: 'shop', replicas: 2, stepMs: 500, startDelayMs: 8000, image: `registry.example.com/db:${sha}` },
+        { kind: 'deployment', name: 'web', namespace: 'shop', replicas: 3, stepMs: 300, startDelayMs: 8000, image: `registry.example.com/web:${sha}`, previousImage: `registry.example.com/web:${previous}` },
+        { kind: 'statefulset', name: 'db', namespace: 'shop', replicas: 2, stepMs: 500, startDelayMs: 8000, image: `registry.example.com/db:${sha}`, previousImage: `registry.example.com/db:${previous}` },
       ],
     });
     await kube.kubeconfig(join(project.work, 'kubeconfig.yaml'), { namespace: 'shop' });

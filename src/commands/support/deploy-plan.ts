@@ -86,7 +86,7 @@ export async function buildDeployPlan(ctx: CommandContext, project: Project, env
     } else if (id === 'ansible') {
       steps.push(ansibleStep(env, env.ansible as NonNullable<ResolvedEnvironment['ansible']>, ctx.options.verbose === true));
     } else {
-      steps.push(rolloutStep(env.kubernetes as NonNullable<ResolvedEnvironment['kubernetes']>, { createdEarlier: steps.some((s) => s.id === 'ansible') }));
+      steps.push(rolloutStep(env, { createdEarlier: steps.some((s) => s.id === 'ansible') }));
     }
   }
 
