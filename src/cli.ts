@@ -53,7 +53,8 @@ const pipelineOptions = (command: Command, Option: typeof OptionClass): Command 
     .addOption(new Option('--only <steps>', 'run only these steps (git,jenkins,ansible,rollout)').env('IAC_ONLY'))
     .addOption(new Option('--skip <steps>', 'skip these steps').env('IAC_SKIP'))
     .addOption(new Option('--timeout <duration>', 'rollout deadline, e.g. 10m (overrides iac.yaml)').env('IAC_TIMEOUT'))
-    .addOption(new Option('--cancel-on-interrupt', 'abort the Jenkins build when you press Ctrl-C'));
+    .addOption(new Option('--cancel-on-interrupt', 'abort the Jenkins build when you press Ctrl-C'))
+    .addOption(new Option('--wait-lock <duration>', 'wait this long for another run deploying the same environment (default: refuse at once)').env('IAC_WAIT_LOCK'));
 
 export function buildProgram({ Command, Option }: typeof Commander): Command {
   const program = new Command('iac')
@@ -118,6 +119,12 @@ Exit codes: 0 ok · 1 bug · 2 usage/config · 3 preflight · 4 unreachable/cred
       .option('--to <sha|run>', 'roll back to this commit or the commit of this run (see iac history)'),
     Option,
   ).action((env: string | undefined, _opts: unknown, command: Command) => dispatch('rollback', { env }, command));
+
+  program
+    .command('unlock')
+    .description("break an environment's deploy lease held by a run that died (asks first)")
+    .argument('<env>', 'environment')
+    .action((env: string, _opts: unknown, command: Command) => dispatch('unlock', { env }, command));
 
   program
     .command('history')

@@ -8,7 +8,7 @@ import type { CommandContext } from './context.js';
 import { buildDeployPlan } from './support/deploy-plan.js';
 import { executePlan, preflightPlan } from './support/execute.js';
 import { printPlan } from './support/print-plan.js';
-import { loadProject, type Project } from './support/project.js';
+import { leaseDurationMs, loadProject, type Project } from './support/project.js';
 import { checkGate, recordPromotion, runningRevisions, type GateResult, type PromotionRecord } from './support/promotion.js';
 import { createRunDir } from './support/run-dir.js';
 
@@ -88,7 +88,7 @@ export default async function promote(ctx: CommandContext): Promise<number> {
       exitCode,
     });
   try {
-    await executePlan(ctx, plan, project.loaded.dir, { runDir, preflightDone: true });
+    await executePlan(ctx, plan, project.loaded.dir, { runDir, preflightDone: true, lease: { target, durationMs: leaseDurationMs(project) } });
   } catch (error) {
     if (pushed === undefined) throw error; // nothing changed remotely: nothing to record
     const exitCode = exitCodeOf(error);

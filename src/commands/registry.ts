@@ -1,6 +1,6 @@
 import type { CommandContext } from './context.js';
 
-export type CommandName = 'up' | 'promote' | 'rollback' | 'history' | 'status' | 'init' | 'doctor' | 'inventory' | 'demo' | 'schema';
+export type CommandName = 'up' | 'promote' | 'rollback' | 'history' | 'unlock' | 'status' | 'init' | 'doctor' | 'inventory' | 'demo' | 'schema';
 
 export type CommandModule = { default: (ctx: CommandContext) => Promise<number> };
 
@@ -10,6 +10,7 @@ export const COMMANDS: Record<CommandName, () => Promise<CommandModule>> = {
   promote: () => import('./promote.js'),
   rollback: () => import('./rollback.js'),
   history: () => import('./history.js'),
+  unlock: () => import('./unlock.js'),
   status: () => import('./status.js'),
   init: () => import('./init.js'),
   doctor: () => import('./doctor.js'),

@@ -5,7 +5,7 @@ import type { CommandContext } from './context.js';
 import { buildDeployPlan } from './support/deploy-plan.js';
 import { executePlan, preflightPlan } from './support/execute.js';
 import { printPlan } from './support/print-plan.js';
-import { loadProject, type Project } from './support/project.js';
+import { leaseDurationMs, loadProject, type Project } from './support/project.js';
 import { runningRevisions } from './support/promotion.js';
 
 /**
@@ -59,7 +59,7 @@ export default async function rollback(ctx: CommandContext): Promise<number> {
     }
     if (!(await ctx.confirm(`Roll back ${envName} to ${to.sha.slice(0, 7)}?`))) throw new PreflightError('rollback.declined', 'rollback declined: nothing was changed');
   }
-  await executePlan(ctx, plan, project.loaded.dir, { preflightDone: true, from: current.sha });
+  await executePlan(ctx, plan, project.loaded.dir, { preflightDone: true, from: current.sha, lease: { target, durationMs: leaseDurationMs(project) } });
   ctx.output.info(`${envName} is pinned to ${to.sha.slice(0, 7)} until the next \`iac up ${envName}\``);
   return 0;
 }

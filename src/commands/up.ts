@@ -4,14 +4,14 @@ import type { CommandContext } from './context.js';
 import { buildDeployPlan } from './support/deploy-plan.js';
 import { executePlan } from './support/execute.js';
 import { printPlan } from './support/print-plan.js';
-import { loadProject } from './support/project.js';
+import { leaseDurationMs, loadProject } from './support/project.js';
 
 /** `iac up [env]`: push → Jenkins → Ansible → rollout of one commit (the branch head, read once) to one environment. */
 export default async function up(ctx: CommandContext): Promise<number> {
   const project = await loadProject(ctx);
   const envName = resolveEnvironmentName(project.loaded.config, ctx.options.env as string | undefined, project.currentBranch);
   // A re-run of a commit whose last run did not finish picks up where it stopped.
-  const { plan, env, resume } = await buildDeployPlan(ctx, project, envName, { command: 'up', resumable: true });
+  const { plan, env, target, resume } = await buildDeployPlan(ctx, project, envName, { command: 'up', resumable: true });
   if (resume) {
     const how = resume.outcome === 'unknown' ? `was killed${resume.pending ? ` during ${resume.pending.action}` : ''}` : `ended ${resume.outcome}`;
     ctx.output.info(`resuming: the last run of ${resume.sha.slice(0, 7)} to ${envName} (${resume.run}) ${how}; what is done is not done again${ctx.options.rebuild ? ' (--rebuild: a new Jenkins build)' : ''}`);
@@ -28,6 +28,6 @@ export default async function up(ctx: CommandContext): Promise<number> {
   if (project.currentBranch === env.branch && !(await project.repo.isClean())) {
     ctx.output.warn(`you have uncommitted changes on ${env.branch}; iac deploys the committed ${env.sha.slice(0, 7)}, not your working tree`);
   }
-  await executePlan(ctx, plan, env.projectDir);
+  await executePlan(ctx, plan, env.projectDir, { lease: { target, durationMs: leaseDurationMs(project) } });
   return 0;
 }

@@ -97,6 +97,10 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   jenkins: jenkinsServer.optional(),
+  lease: z
+    .strictObject({ duration: duration.optional().describe('how long a deploy lease outlives a run that died without releasing it; default 30s') })
+    .optional()
+    .describe("one run per environment: the lease a deploy holds while it changes the environment"),
   environments: z
     .record(z.string().regex(/^[A-Za-z0-9][\w.-]*$/, { message: 'environment names are letters, digits, "-", "_" and "."' }), environmentSchema)
     .refine((envs) => Object.keys(envs).length > 0, { message: 'expected at least one environment' }),

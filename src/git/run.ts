@@ -32,6 +32,8 @@ export interface RunGitOptions {
   signal?: AbortSignal;
   /** Exit codes that are answers rather than failures (e.g. 1 from `merge-base --is-ancestor`). */
   okExitCodes?: number[];
+  /** Extra environment variables for this command (e.g. an identity for iac's own commits). */
+  env?: Record<string, string>;
 }
 
 /** Commands that talk to a remote: they get the network deadline. */
@@ -71,7 +73,7 @@ export async function runGit(cwd: string, args: string[], options: RunGitOptions
   const timeoutMs = NETWORK_COMMANDS.has(args[0] ?? '') ? networkTimeoutMs : undefined;
   let result;
   try {
-    result = await runProcess('git', args, { cwd, env: gitEnv(), ...(options.signal ? { signal: options.signal } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+    result = await runProcess('git', args, { cwd, env: { ...gitEnv(), ...options.env }, ...(options.signal ? { signal: options.signal } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   } catch (error) {
     if (error instanceof SpawnError && error.code === 'ENOENT') {
       throw new PreflightError('git.missing', 'git is not installed or not on PATH', { hint: 'install git (https://git-scm.com/downloads)' });

@@ -67,6 +67,11 @@ export interface KubeClient {
   getText(path: string, query?: Query, signal?: AbortSignal, options?: { maxBytes?: number }): Promise<string>;
   /** Streams a watch; resolves when the stream ends (never for an aborted signal: that rejects). */
   watch<T>(path: string, query: Query, onEvent: (event: WatchEvent<T>) => void, signal?: AbortSignal, options?: WatchOptions): Promise<WatchStreamEnd>;
+  /**
+   * A write (create, replace, delete) of one small object, e.g. iac's deploy Lease. Resolves with the
+   * answer's JSON; a non-2xx answer rejects with a KubeApiError (409 Conflict for a stale resourceVersion).
+   */
+  send<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body: unknown, signal?: AbortSignal): Promise<T>;
   /** Closes idle keep-alive connections. */
   close(): void;
 }
@@ -213,13 +218,20 @@ export async function connectKube(options: KubeConnectionOptions = {}): Promise<
     return url;
   }
 
-  /** Opens a GET and resolves with the response once headers arrive. */
-  async function open(url: URL, accept: string, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<{ response: IncomingMessage; request: ClientRequest }> {
+  /** Opens a request (a GET unless `write` says otherwise) and resolves with the response once headers arrive. */
+  async function open(
+    url: URL,
+    accept: string,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    write?: { method: 'POST' | 'PUT' | 'DELETE'; body: string | undefined },
+  ): Promise<{ response: IncomingMessage; request: ClientRequest }> {
     if (signal?.aborted) throw new InterruptedError();
     const headers = await credentials.headers();
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
-      const request = transport.request(url, { method: 'GET', agent: agentFor(credentials.tls), headers: { ...headers, Accept: accept } });
+      const bodyHeaders = write?.body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(write.body)) } : {};
+      const request = transport.request(url, { method: write?.method ?? 'GET', agent: agentFor(credentials.tls), headers: { ...headers, ...bodyHeaders, Accept: accept } });
       const onAbort = (): void => {
         request.destroy();
         reject(new InterruptedError());
@@ -234,7 +246,7 @@ export async function connectKube(options: KubeConnectionOptions = {}): Promise<
         everAnswered = true;
         resolve({ response, request });
       });
-      request.end();
+      request.end(write?.body);
     });
   }
 
@@ -395,6 +407,21 @@ export async function connectKube(options: KubeConnectionOptions = {}): Promise<
         response.once('error', (error) => finish({ ended: 'dropped', events, error }));
         response.once('close', () => finish({ ended: response.complete ? 'closed' : 'dropped', events }));
       });
+    },
+    async send<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+      const url = urlFor(path);
+      const { response } = await open(url, 'application/json', signal, REQUEST_TIMEOUT_MS, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+      let answer: Buffer;
+      try {
+        answer = await readBody(response, url, 1024 * 1024);
+      } catch (error) {
+        if (signal?.aborted) throw new InterruptedError();
+        if (error instanceof UnreachableError) throw error;
+        throw unreachable(networkCode(error) ?? 'connection lost', error);
+      }
+      const code = response.statusCode ?? 0;
+      if (code < 200 || code >= 300) throw httpError(response, answer.subarray(0, 64 * 1024).toString('utf8'), url);
+      return parseJson<T>(answer.toString('utf8'), path);
     },
     close() {
       agent?.destroy();

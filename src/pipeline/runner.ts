@@ -43,7 +43,7 @@ export async function runPlan(plan: Plan, options: RunnerOptions): Promise<RunOu
   const { output } = options;
   const view = options.view ?? viewFor(output, options.verbose);
   // Steps relay what servers say: no control sequence of theirs reaches a terminal or a record.
-  const color = output.mode === 'tty' && output.chalk.level > 0;
+  const color = output.chalk.level > 0;
   const dispatch = (raw: ViewEvent): void => {
     const event = cleanText(raw, color);
     if (event.type !== 'step.live') output.emit(event);

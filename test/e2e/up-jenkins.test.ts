@@ -204,7 +204,8 @@ describe('iac up --only git,jenkins: what Jenkins sends is data, and secrets sta
   it('--verbose (plain): the saved console is redacted (token, secret variable, base64 and URL-encoded forms), 0600, every other byte kept; the screen shows no control sequence but colour', async () => {
     const project = projectFor('shop/hostile-plain');
     try {
-      const result = await runIac(['up', '--only', 'git,jenkins', '--verbose'], { cwd: project.work, env });
+      // Colour on (FORCE_COLOR) through a pipe: the console's own colour is kept, nothing else.
+      const result = await runIac(['up', '--only', 'git,jenkins', '--verbose'], { cwd: project.work, env: { ...env, NO_COLOR: undefined, FORCE_COLOR: '1' } });
       expect(result.code).toBe(0);
       const log = runDirFiles(project.work).find((f) => /jenkins-shop-hostile-plain-\d+\.log$/.test(f)) as string;
       expect(log).toBeDefined();

@@ -1,4 +1,10 @@
+import { rmSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { EnvironmentTarget } from '../../config/resolve.js';
+import { UsageError } from '../../errors.js';
 import type { RunJournal } from '../../journal/journal.js';
+import type { HeldLease } from '../../lock/lease.js';
+import { durationProblem, parseDuration } from '../../util/duration.js';
 import type { RunCommand } from '../../journal/records.js';
 import { runPlan, type RunOutcome } from '../../pipeline/runner.js';
 import { printSummary } from '../../pipeline/summary.js';
@@ -24,6 +30,8 @@ export interface ExecuteOptions {
   preflightDone?: boolean;
   /** rollback: the commit the environment ran before (journaled with the run). */
   from?: string;
+  /** The environment whose lease the run holds while it changes anything (one run at a time). */
+  lease?: { target: EnvironmentTarget; durationMs: number };
 }
 
 /**
@@ -35,6 +43,45 @@ export async function executePlan(ctx: CommandContext, plan: Plan, projectDir: s
   const { whoRuns } = await import('../../journal/identity.js');
   const [identity] = await Promise.all([whoRuns(projectDir), options.preflightDone ? undefined : preflightPlan(ctx, plan)]);
   const runDir = options.runDir ?? createRunDir(projectDir);
+  const lease = options.lease ? await holdLease(ctx, plan, options.lease, runDir, identity) : undefined;
+  try {
+    return await journaledRun(ctx, plan, projectDir, runDir, identity, options);
+  } finally {
+    await lease?.release();
+  }
+}
+
+/** Takes the environment's lease (waiting up to --wait-lock), or refuses with exit 3 naming the holder. */
+async function holdLease(ctx: CommandContext, plan: Plan, lease: NonNullable<ExecuteOptions['lease']>, runDir: string, identity: { user: string; host: string }): Promise<HeldLease> {
+  const [{ leaseStoreFor }, { acquireLease, describeHolder }] = await Promise.all([import('../../lock/environment-lease.js'), import('../../lock/lease.js')]);
+  const waitMs = ctx.options.waitLock === undefined ? 0 : parseWait(String(ctx.options.waitLock));
+  try {
+    return await acquireLease(await leaseStoreFor(lease.target), {
+      holder: { ...identity, pid: process.pid, command: plan.command, environment: plan.environment, commit: plan.sha, run: basename(runDir), durationMs: lease.durationMs },
+      waitMs,
+      signal: ctx.signal,
+      onWait: (holder) => ctx.output.info(`waiting for ${plan.environment}: ${describeHolder(holder)} is deploying it (up to ${ctx.options.waitLock as string})`),
+    });
+  } catch (error) {
+    rmSync(runDir, { recursive: true, force: true }); // nothing ran: leave no empty run behind
+    throw error;
+  }
+}
+
+function parseWait(text: string): number {
+  const problem = durationProblem(text);
+  if (problem !== undefined) throw new UsageError('usage.wait-lock', `--wait-lock ${text}: ${problem}`, { hint: '--wait-lock 10m' });
+  return parseDuration(text) as number;
+}
+
+async function journaledRun(
+  ctx: CommandContext,
+  plan: Plan,
+  projectDir: string,
+  runDir: string,
+  identity: { user: string; host: string },
+  options: ExecuteOptions,
+): Promise<RunOutcome> {
   ctx.output.recordTo(eventLog(runDir));
   const { RunJournal } = await import('../../journal/journal.js');
   const journal: RunJournal = RunJournal.open(projectDir, runDir, {

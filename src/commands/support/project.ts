@@ -19,3 +19,8 @@ export async function loadProject(ctx: CommandContext): Promise<Project> {
   const repo = await openRepo(loaded.dir);
   return { loaded, repo, currentBranch: await repo.currentBranch() };
 }
+
+/** How long a deploy lease outlives a run that died holding it (iac.yaml `lease.duration`, default 30s). */
+export function leaseDurationMs(project: Project): number {
+  return parseDuration(project.loaded.config.lease?.duration ?? '') ?? 30_000;
+}
