@@ -92,12 +92,16 @@ describe('Kubernetes sandbox: protocol', () => {
     await start({ workloads: [] });
     expect(JSON.parse((await get('/api')).body)).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
     const apps = JSON.parse((await get('/apis/apps/v1')).body) as { resources: { name: string; verbs: string[]; shortNames?: string[] }[] };
-    expect(apps.resources.find((r) => r.name === 'deployments')).toMatchObject({ verbs: ['get', 'list', 'watch'], shortNames: ['deploy'] });
-    expect(JSON.parse((await get('/apis')).body).groups.map((g: { name: string }) => g.name)).toEqual(['apps']);
+    expect(apps.resources.find((r) => r.name === 'deployments')).toMatchObject({
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+      shortNames: ['deploy'],
+    });
+    expect(apps.resources.find((r) => r.name === 'deployments/scale')).toMatchObject({ group: 'autoscaling', version: 'v1', kind: 'Scale' });
+    expect(JSON.parse((await get('/apis')).body).groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'coordination.k8s.io', 'authorization.k8s.io']);
     expect((await get('/apis/apps.openshift.io/v1')).status).toBe(404);
     await sandbox!.close();
     await start({ openshift: true, workloads: [steady('legacy', 'shop', 'deploymentconfig')] });
-    expect(JSON.parse((await get('/apis')).body).groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'apps.openshift.io']);
+    expect(JSON.parse((await get('/apis')).body).groups.map((g: { name: string }) => g.name)).toContain('apps.openshift.io');
     const dc = JSON.parse((await get('/apis/apps.openshift.io/v1/namespaces/shop/deploymentconfigs/legacy')).body);
     expect(dc).toMatchObject({ kind: 'DeploymentConfig', apiVersion: 'apps.openshift.io/v1', status: { latestVersion: 1 } });
   });
