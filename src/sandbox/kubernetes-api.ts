@@ -293,6 +293,12 @@ export class KubeApi {
     return object;
   }
 
+  /** What the server does to a new object before storing it (seeding uses it too). */
+  prepareCreate(type: ResourceType, object: StoredObject): void {
+    this.onCreate(type, object);
+    this.onWrite(type, object);
+  }
+
   /** Type-specific server behaviour on create (cluster IPs, stringData, empty status). */
   private onCreate(type: ResourceType, object: StoredObject): void {
     for (const field of SERVER_FIELDS) delete object.metadata[field];

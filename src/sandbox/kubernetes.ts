@@ -234,16 +234,14 @@ export async function startKubeSandbox(options: KubeSandboxOptions = {}): Promis
   }
   function seed(objects: StoredObject[]): void {
     for (const object of objects) {
-      const resource = WORKLOADS[String(object.kind)];
+      const type = types.find((candidate) => candidate.kind === object.kind);
+      if (type === undefined || type.virtual) throw new Error(`the sandbox does not serve ${String(object.kind)}`);
       const copy = structuredClone(object);
-      copy.metadata.namespace ??= 'default';
+      copy.metadata.namespace = type.namespaced ? (copy.metadata.namespace ?? 'default') : '';
+      api.prepareCreate(type, copy);
+      const resource = WORKLOADS[type.kind];
       if (resource !== undefined) controllers.seed(resource, copy);
-      else {
-        const type = types.find((candidate) => candidate.kind === object.kind);
-        if (type === undefined || type.virtual) throw new Error(`the sandbox does not serve ${String(object.kind)}`);
-        if (!type.namespaced) copy.metadata.namespace = '';
-        controllers.write(() => store.put(type.resource, copy));
-      }
+      else controllers.write(() => store.put(type.resource, copy));
     }
   }
 
