@@ -390,7 +390,7 @@ class DeploymentController extends WorkloadController {
     let result: StepResult = removed ? 'progress' : 'waiting';
     if (this.settling) {
       for (const pod of [...oldPods, ...newPods.slice(desired)]) this.pods.remove(this.namespace, pod.metadata.name);
-      for (let i = newPods.length; i < desired; i++) this.addPod(workload, current);
+      this.addPods(workload, current, desired - newPods.length);
       this.refresh(current);
       return this.finish(current);
     }
@@ -404,8 +404,8 @@ class DeploymentController extends WorkloadController {
     } else if (newPods.some((pod) => !isReady(pod))) {
       // A new pod that cannot start (stuck, failing): the rollout waits, as maxUnavailable 0 makes it.
     } else if (newPods.length < desired) {
-      const count = oldPods.length === 0 ? desired - newPods.length : 1;
-      for (let i = 0; i < count; i++) this.addPod(workload, current);
+      // A scale-up (no old pods) creates every missing pod at once; a rolling update surges by one.
+      this.addPods(workload, current, oldPods.length === 0 ? desired - newPods.length : 1);
       result = 'progress';
     } else if (oldPods.length > 0) {
       this.retire(workload, oldPods[0] as StoredObject, others);
@@ -433,21 +433,25 @@ class DeploymentController extends WorkloadController {
     return removed;
   }
 
-  private addPod(workload: StoredObject, set: PodSet): void {
+  /** Scales the set up by `count`: the deployment controller's event, then the ReplicaSet controller's pods. */
+  private addPods(workload: StoredObject, set: PodSet, count: number): void {
+    if (count <= 0) return;
     const before = this.podsOf(set).filter(isActive).length;
     const labels: Record<string, string> = { ...((set.template.metadata as Json | undefined)?.labels as Record<string, string> | undefined) };
     if (this.openshift) {
       labels.deployment = set.name;
       labels.deploymentconfig = this.name;
     } else labels['pod-template-hash'] = set.hash;
-    const name = `${set.name}-${randomSuffix(5)}`;
     const owner: OwnerReference = this.openshift
       ? { apiVersion: 'v1', kind: 'ReplicationController', name: set.name, uid: set.uid }
       : { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: set.name, uid: set.uid };
-    this.setReplicas(set, before + 1);
-    if (!this.openshift) this.event(workload, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${set.name} from ${before} to ${before + 1}`, 'deployment-controller');
-    this.createPod({ name, generateName: `${set.name}-`, namespace: this.namespace, template: set.template, labels, owner }, set.template);
-    if (set.object !== undefined) this.event(set.object, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`, 'replicaset-controller');
+    this.setReplicas(set, before + count);
+    if (!this.openshift) this.event(workload, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${set.name} from ${before} to ${before + count}`, 'deployment-controller');
+    for (let i = 0; i < count; i++) {
+      const name = `${set.name}-${randomSuffix(5)}`;
+      this.createPod({ name, generateName: `${set.name}-`, namespace: this.namespace, template: set.template, labels: { ...labels }, owner }, set.template);
+      if (set.object !== undefined) this.event(set.object, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`, 'replicaset-controller');
+    }
   }
 
   private retire(workload: StoredObject, pod: StoredObject, sets: PodSet[]): void {
