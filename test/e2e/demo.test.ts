@@ -120,6 +120,17 @@ describe.runIf(toolAvailable('ansible-playbook'))('iac demo', () => {
       expect(output[6]?.trim()).toBe('deployment.apps/web \nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n3         <none>');
       const web = await kubectl(['get', 'deploy', 'web', '-n', 'shop-dev', '-o', 'jsonpath={.spec.template.spec.containers[0].image} {.status.updatedReplicas}/{.status.availableReplicas}']);
       expect(web.stdout).toBe(`registry.example.com/shop-web:${sha.slice(0, 7)} 3/3`);
+
+      // The demo's EC2 instances are where its iac.yaml says (eu-central-1), with that region's names.
+      const exported = Object.fromEntries((commands[1] as string).slice('export '.length).split(' ').map((pair) => pair.split('=') as [string, string]));
+      const inventory = await runIac(['inventory', 'prod', '--list'], { cwd: work, env: { ...exported, HOME: home } });
+      expect(inventory.code, inventory.stderr).toBe(0);
+      const hostvars = (JSON.parse(inventory.stdout) as { _meta: { hostvars: Record<string, { placement: { region: string; availability_zone: string } }> } })._meta.hostvars;
+      expect(Object.keys(hostvars).sort()).toEqual(['ip-10-0-2-11', 'ip-10-0-2-12', 'ip-10-0-2-13'].map((host) => `${host}.eu-central-1.compute.internal`));
+      for (const vars of Object.values(hostvars)) {
+        expect(vars.placement.region).toBe('eu-central-1');
+        expect(vars.placement.availability_zone).toMatch(/^eu-central-1[abc]$/);
+      }
     } finally {
       demo.kill('SIGINT');
       await ended;

@@ -26,6 +26,11 @@ out['imageIDs'] = [s.image_id for p in pods for s in p.status.container_statuses
 out['replicaSets'] = [(r.metadata.name, r.spec.replicas, r.metadata.owner_references[0].uid) for r in apps.list_namespaced_replica_set('shop').items]
 out['deploymentUid'] = apps.read_namespaced_deployment('web', 'shop').metadata.uid
 out['statefulSet'] = [s.status.update_revision for s in apps.list_namespaced_stateful_set('shop').items]
+out['daemonSet'] = [(d.status.desired_number_scheduled, d.status.number_ready) for d in apps.list_namespaced_daemon_set('shop').items]
+out['revisions'] = sorted(r.revision for r in apps.list_namespaced_controller_revision('shop').items)
+out['services'] = [(s.spec.cluster_ip, s.spec.ports[0].port) for s in core.list_namespaced_service('shop').items]
+out['namespaces'] = sorted(n.metadata.name for n in core.list_namespace().items)
+out['log'] = core.read_namespaced_pod_log(pods[0].metadata.name, 'shop', container=pods[0].spec.containers[0].name).splitlines()[0]
 
 def change():
     time.sleep(0.5)
@@ -72,7 +77,9 @@ describe.runIf(python !== undefined)('the Python kubernetes client against the s
       workloads: [
         { kind: 'deployment', name: 'web', namespace: 'shop', replicas: 2, outcome: 'steady', image: 'registry.example.com/web:v1' },
         { kind: 'statefulset', name: 'db', namespace: 'shop', replicas: 1, outcome: 'steady' },
+        { kind: 'daemonset', name: 'agent', namespace: 'shop', replicas: 2, outcome: 'steady' },
       ],
+      objects: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } }],
     });
     const kubeconfig = await sandbox.kubeconfig(join(dir, 'kubeconfig'), { namespace: 'shop' });
     const stdout = await new Promise<string>((resolve, reject) =>
@@ -86,13 +93,23 @@ describe.runIf(python !== undefined)('the Python kubernetes client against the s
       replicaSets: [string, number, string][];
       deploymentUid: string;
       statefulSet: string[];
+      daemonSet: [number, number][];
+      revisions: number[];
+      services: [string, number][];
+      namespaces: string[];
+      log: string;
       watched: [string, string, number, number, number, number][];
       events: number;
       staleReplace: number;
       holder: string;
     };
-    expect(result.pods).toHaveLength(3);
-    for (const id of result.imageIDs) expect(id).toMatch(/^registry\.example\.com\/(web|db)@sha256:[0-9a-f]{64}$/);
+    expect(result.pods).toHaveLength(5);
+    for (const id of result.imageIDs) expect(id).toMatch(/^registry\.example\.com\/(web|db|agent)@sha256:[0-9a-f]{64}$/);
+    expect(result.daemonSet).toEqual([[2, 2]]);
+    expect(result.revisions).toEqual([1, 1]);
+    expect(result.services).toEqual([[expect.stringMatching(/^10\.96\./), 80]]);
+    expect(result.namespaces).toEqual(['default', 'shop']);
+    expect(result.log).toMatch(/ INFO starting (agent|db|web) \(registry\.example\.com\//);
     expect(result.replicaSets.map(([, , owner]) => owner)).toEqual([result.deploymentUid]);
     expect(result.statefulSet[0]).toMatch(/^db-\w+$/);
     // The watch saw the initial state, then the rollout through to the end.
