@@ -97,12 +97,12 @@ export default async function demo(ctx: CommandContext): Promise<number> {
  * rollout started by hand (web to its commit's short tag) that `iac up --only rollout` watches.
  */
 async function keepInstructions(work: string, kubeconfig: string, bin: string, sha: string): Promise<string[]> {
-  const iac = (await sameFile('iac', bin)) ? 'iac' : bin;
+  const iac = (await sameFile('iac', bin)) ? 'iac' : shellWord(bin);
   const env = { IAC_JENKINS_USER: DEMO_USER, IAC_JENKINS_TOKEN: DEMO_TOKEN, ...DEMO_AWS, KUBECONFIG: kubeconfig };
   const lines = [
     `the scratch project stays in ${work}; the sandboxes keep running until you press Ctrl-C. Try it in another terminal:`,
-    `  cd ${work}`,
-    `  export ${Object.entries(env).map(([key, value]) => `${key}=${value}`).join(' ')}`,
+    `  cd ${shellWord(work)}`,
+    `  export ${Object.entries(env).map(([key, value]) => `${key}=${shellWord(value)}`).join(' ')}`,
     `  ${iac} status`,
   ];
   if (await commandExists('kubectl')) {
@@ -116,6 +116,11 @@ async function keepInstructions(work: string, kubeconfig: string, bin: string, s
     lines.push(`  ${iac} up dev --only rollout`, '(install kubectl to change the sandbox cluster by hand)');
   }
   return lines;
+}
+
+/** A word a POSIX shell reads back as `text` (quoted only when it has to be). */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Is `name` on PATH the same file as `path`? */
