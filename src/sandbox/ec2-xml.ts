@@ -10,10 +10,11 @@ export interface ScenarioInstance {
   tags?: Record<string, string>;
   privateIp?: string;
   publicIp?: string;
-  /** Default: ip-10-0-1-11.<region>.compute.internal when privateIp is set. */
+  /** Default: ip-10-0-1-11.<region>.compute.internal (us-east-1: ip-10-0-1-11.ec2.internal) when privateIp is set. */
   privateDnsName?: string;
   /** Default: ec2-34-219-17-11.<region>.compute.amazonaws.com when publicIp is set, else empty. */
   publicDnsName?: string;
+  /** Default: a zone of the region the request is for. Set, it pins the instance to that zone's region. */
   availabilityZone?: string;
   instanceType?: string;
   imageId?: string;
@@ -65,7 +66,9 @@ export function privateDnsOf(instance: ScenarioInstance): string {
 export function publicDnsOf(instance: ScenarioInstance): string {
   if (instance.publicDnsName !== undefined) return instance.publicDnsName;
   if (!instance.publicIp) return '';
-  return `ec2-${instance.publicIp.replace(/\./g, '-')}.${regionOf(instance)}.compute.amazonaws.com`;
+  const region = regionOf(instance);
+  // us-east-1 kept its original naming: ec2-1-2-3-4.compute-1.amazonaws.com.
+  return `ec2-${instance.publicIp.replace(/\./g, '-')}.${region === 'us-east-1' ? 'compute-1' : `${region}.compute`}.amazonaws.com`;
 }
 
 function instanceXml(instance: ScenarioInstance): string {

@@ -1,6 +1,7 @@
 /**
  * An EC2-compatible endpoint (Query API: form POST, `Action=DescribeInstances`, filters, MaxResults /
- * NextToken pagination) for tests and `iac demo`. The AWS SDK reaches it through its `endpoint` option.
+ * NextToken pagination) for tests and `iac demo`. The AWS SDK reaches it through its `endpoint` option;
+ * zones and DNS names follow the region the request is signed for.
  * Faults: throttling (503 RequestLimitExceeded), AuthFailure (401) and latency.
  */
 import { randomUUID } from 'node:crypto';
@@ -33,6 +34,8 @@ export interface Ec2SandboxRequest {
   signed: boolean;
   /** `amz-sdk-request` header, e.g. "attempt=2; max=3": shows SDK retries. */
   sdkRequest?: string;
+  /** The region the request was for (SigV4 scope or Host; us-east-1 when neither names one). */
+  region: string;
 }
 
 export interface Ec2Sandbox {
@@ -85,7 +88,35 @@ function decodeToken(token: string): number | undefined {
   }
 }
 
-function describeInstances(params: URLSearchParams, options: Ec2SandboxOptions): Reply {
+/**
+ * The region a request is for, as EC2 decides it: the SigV4 credential scope
+ * (`Credential=AKID/20240101/eu-central-1/ec2/aws4_request`), else an `ec2.<region>.amazonaws.com`
+ * Host, else us-east-1 (the global endpoint's region). `scoped`: the client named a region.
+ */
+export function requestRegion(headers: IncomingMessage['headers']): { region: string; scoped: boolean } {
+  const scope = /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\/ec2\/aws4_request/.exec(headers.authorization ?? '');
+  if (scope) return { region: scope[1] as string, scoped: true };
+  const host = /^ec2\.([a-z0-9-]+)\.amazonaws\.com(?::\d+)?$/.exec(headers.host ?? '');
+  if (host) return { region: host[1] as string, scoped: true };
+  return { region: 'us-east-1', scoped: false };
+}
+
+/**
+ * The instances as seen from one region: EC2 is regional, so an instance placed in another
+ * region's zone is not there; an instance without a zone lives in the asked region (zone a, b or
+ * c, stable per instance), which its DNS names then follow.
+ */
+export function instancesInRegion(instances: ScenarioInstance[], region: string, scoped: boolean): ScenarioInstance[] {
+  return instances
+    .filter((instance) => !scoped || instance.availabilityZone === undefined || instance.availabilityZone.slice(0, -1) === region)
+    .map((instance) => {
+      if (instance.availabilityZone !== undefined) return instance;
+      const letter = 'abc'[[...instance.id].reduce((sum, char) => sum + char.charCodeAt(0), 0) % 3] as string;
+      return { ...instance, availabilityZone: `${region}${letter}` };
+    });
+}
+
+function describeInstances(params: URLSearchParams, options: Ec2SandboxOptions, instances: ScenarioInstance[]): Reply {
   const filters = parseFilters(params);
   const unknown = unknownFilters(filters);
   if (unknown.length > 0) return error(400, 'InvalidParameterValue', `The filter '${unknown[0]}' is invalid`);
@@ -94,7 +125,7 @@ function describeInstances(params: URLSearchParams, options: Ec2SandboxOptions):
   if (ids.length > 0 && maxResultsText) {
     return error(400, 'InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
   }
-  const missing = ids.filter((id) => !options.instances.some((i) => i.id === id));
+  const missing = ids.filter((id) => !instances.some((i) => i.id === id));
   if (missing.length > 0) {
     return error(400, 'InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
   }
@@ -106,7 +137,7 @@ function describeInstances(params: URLSearchParams, options: Ec2SandboxOptions):
   const offset = token ? decodeToken(token) : 0;
   if (offset === undefined) return error(400, 'InvalidParameterValue', 'The token is malformed');
 
-  const matching = options.instances.filter(
+  const matching = instances.filter(
     (i) => (ids.length === 0 || ids.includes(i.id)) && matchesFilters(i, filters),
   );
   const pageSize = Math.min(maxResults ?? 1000, options.pageSize ?? 1000);
@@ -132,7 +163,8 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions): Promise<Ec2Sa
     } else if (req.method !== 'POST' && req.method !== 'GET') {
       reply = error(405, 'InvalidAction', `The HTTP method ${req.method ?? ''} is not supported`);
     } else if (action === 'DescribeInstances') {
-      reply = describeInstances(params, options);
+      const { region, scoped } = requestRegion(req.headers);
+      reply = describeInstances(params, options, instancesInRegion(options.instances, region, scoped));
     } else {
       reply = error(400, 'InvalidAction', `The action ${action || '(none)'} is not valid for this web service.`);
     }
@@ -142,6 +174,7 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions): Promise<Ec2Sa
       params: Object.fromEntries(params),
       status: reply.status,
       signed: typeof req.headers.authorization === 'string',
+      region: requestRegion(req.headers).region,
       ...(typeof sdkRequest === 'string' ? { sdkRequest } : {}),
     });
     if (options.faults?.latencyMs) await new Promise((r) => setTimeout(r, options.faults?.latencyMs));

@@ -1,5 +1,12 @@
-/** Discovery documents (/api, /apis, /api/v1, /apis/<group>/<version>) and server-side Table printing. */
-import { RESOURCE_TYPES, apiVersionOf, type ResourceType, type StoredObject } from './kubernetes-store.js';
+/**
+ * Discovery (/api, /apis, /api/v1, /apis/<group>/<version>) and the OpenAPI v3 documents kubectl
+ * reads before `apply`, `create` and `diff`: it checks that PATCH accepts the `fieldValidation`
+ * query parameter (then the server validates, and kubectl needs no schema of its own). The
+ * request bodies do not list strategic merge patch, so kubectl computes its patches from its
+ * built-in types — exact for every kind the sandbox serves.
+ */
+import { createHash } from 'node:crypto';
+import { RESOURCE_TYPES, apiVersionOf, type ResourceType } from './kubernetes-store.js';
 
 export function servedTypes(openshift: boolean): ResourceType[] {
   return RESOURCE_TYPES.filter((type) => openshift || type.group !== 'apps.openshift.io');
@@ -36,114 +43,96 @@ export function apiResourceList(group: string, version: string, openshift: boole
   const types = servedTypes(openshift).filter((type) => type.group === group && type.version === version);
   if (types.length === 0) return undefined;
   const resources: unknown[] = [];
-  if (group === '') {
-    resources.push({ name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['get', 'list'], shortNames: ['ns'] });
-  }
   for (const type of types) {
     resources.push({
       name: type.resource,
       singularName: type.singular,
-      namespaced: true,
+      namespaced: type.namespaced,
       kind: type.kind,
       verbs: type.verbs,
-      shortNames: type.shortNames,
-      ...(type.group === 'apps' || type.resource === 'pods' ? { categories: ['all'] } : {}),
+      ...(type.shortNames.length > 0 ? { shortNames: type.shortNames } : {}),
+      ...(type.categories ? { categories: type.categories } : {}),
     });
-    if (type.resource === 'pods') {
-      resources.push({ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] });
+    for (const sub of type.subresources ?? []) {
+      resources.push({
+        name: `${type.resource}/${sub.name}`,
+        singularName: '',
+        namespaced: type.namespaced,
+        ...(sub.group !== undefined ? { group: sub.group, version: sub.version } : {}),
+        kind: sub.kind,
+        verbs: sub.verbs,
+      });
     }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(types[0] as ResourceType), resources };
 }
 
-/** kubectl's "2m5s"-style short age (k8s.io/apimachinery duration.HumanDuration, simplified). */
-function age(created: string | undefined, now: number): string {
-  const seconds = Math.max(0, Math.floor((now - Date.parse(created ?? '')) / 1000)) || 0;
-  if (seconds < 120) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) return `${minutes}m${seconds % 60 === 0 ? '' : `${seconds % 60}s`}`;
-  if (minutes < 180) return `${minutes}m`;
-  return `${Math.floor(minutes / 60)}h`;
+// ---------------------------------------------------------------------------------------------
+// OpenAPI v3
+
+function gvPath(group: string): string {
+  return group === '' ? 'api/v1' : `apis/${group}/v1`;
 }
 
-interface Column {
-  name: string;
-  type: string;
-  format: string;
-  description: string;
-  priority: number;
-  cell: (object: StoredObject) => string | number;
-}
-
-function num(object: StoredObject, section: 'spec' | 'status', field: string): number {
-  const value = object[section]?.[field];
-  return typeof value === 'number' ? value : 0;
-}
-
-const nameColumn: Column = {
-  name: 'Name',
-  type: 'string',
-  format: 'name',
-  description: 'Name must be unique within a namespace.',
-  priority: 0,
-  cell: (object) => object.metadata.name,
-};
-
-function columnsFor(resource: string): Column[] {
-  switch (resource) {
-    case 'deployments':
-      return [
-        nameColumn,
-        { name: 'Ready', type: 'string', format: '', description: 'Number of the pod with ready state', priority: 0, cell: (o) => `${num(o, 'status', 'readyReplicas')}/${num(o, 'spec', 'replicas')}` },
-        { name: 'Up-to-date', type: 'string', format: '', description: 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.', priority: 0, cell: (o) => num(o, 'status', 'updatedReplicas') },
-        { name: 'Available', type: 'string', format: '', description: 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.', priority: 0, cell: (o) => num(o, 'status', 'availableReplicas') },
-      ];
-    case 'statefulsets':
-      return [nameColumn, { name: 'Ready', type: 'string', format: '', description: 'Number of the pod with ready state', priority: 0, cell: (o) => `${num(o, 'status', 'readyReplicas')}/${num(o, 'spec', 'replicas')}` }];
-    case 'daemonsets':
-      return [
-        nameColumn,
-        { name: 'Desired', type: 'integer', format: '', description: 'The desired number of nodes that should be running the daemon pod.', priority: 0, cell: (o) => num(o, 'status', 'desiredNumberScheduled') },
-        { name: 'Up-to-date', type: 'integer', format: '', description: 'The total number of nodes that are running updated daemon pod', priority: 0, cell: (o) => num(o, 'status', 'updatedNumberScheduled') },
-        { name: 'Available', type: 'integer', format: '', description: 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available', priority: 0, cell: (o) => num(o, 'status', 'numberAvailable') },
-      ];
-    case 'pods':
-      return [
-        nameColumn,
-        { name: 'Status', type: 'string', format: '', description: 'The aggregate status of the containers in this pod.', priority: 0, cell: podStatusCell },
-      ];
-    default:
-      return [nameColumn];
+function gvDocument(group: string, types: ResourceType[]): unknown {
+  const query = (name: string, description: string): unknown => ({ name, in: 'query', description, schema: { type: 'string', uniqueItems: true } });
+  const parameters = [
+    query('dryRun', 'When present, indicates that modifications should not be persisted.'),
+    query('fieldManager', 'fieldManager is a name associated with the actor or entity that is making these changes.'),
+    query('fieldValidation', 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.'),
+    { name: 'force', in: 'query', description: 'Force is going to "force" Apply requests.', schema: { type: 'boolean', uniqueItems: true } },
+  ];
+  const paths: Record<string, unknown> = {};
+  const schemas: Record<string, unknown> = {};
+  for (const type of types) {
+    const gvk = { group: type.group, version: type.version, kind: type.kind };
+    const schemaName = `io.k8s.sandbox.${type.group === '' ? 'core' : type.group}.${type.version}.${type.kind}`;
+    schemas[schemaName] = { type: 'object', description: `${type.kind} (sandbox schema: fields are not enumerated)`, 'x-kubernetes-group-version-kind': [gvk] };
+    const ref = { $ref: `#/components/schemas/${schemaName}` };
+    const base = `/${gvPath(type.group)}${type.namespaced ? '/namespaces/{namespace}' : ''}/${type.resource}`;
+    const operation = (action: string, extra: Record<string, unknown> = {}): unknown => ({
+      operationId: `${action}${type.kind}`,
+      responses: { '200': { description: 'OK', content: { 'application/json': { schema: ref } } } },
+      'x-kubernetes-action': action,
+      'x-kubernetes-group-version-kind': gvk,
+      ...extra,
+    });
+    if (type.virtual) {
+      paths[base] = { post: operation('post', { parameters, requestBody: { content: { '*/*': { schema: ref } }, required: true } }) };
+      continue;
+    }
+    paths[base] = { get: operation('list'), post: operation('post', { parameters, requestBody: { content: { '*/*': { schema: ref } }, required: true } }) };
+    paths[`${base}/{name}`] = {
+      get: operation('get'),
+      put: operation('put', { parameters, requestBody: { content: { '*/*': { schema: ref } }, required: true } }),
+      delete: operation('delete'),
+      patch: operation('patch', {
+        parameters,
+        requestBody: {
+          content: {
+            'application/apply-patch+yaml': { schema: { type: 'object' } },
+            'application/json-patch+json': { schema: { type: 'object' } },
+            'application/merge-patch+json': { schema: { type: 'object' } },
+          },
+          required: true,
+        },
+      }),
+    };
   }
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.0-iac-sandbox' }, paths, components: { schemas } };
 }
 
-function podStatusCell(object: StoredObject): string {
-  const statuses = (object.status?.containerStatuses ?? []) as { state?: { waiting?: { reason?: string } } }[];
-  const waiting = statuses.find((status) => status.state?.waiting?.reason !== undefined);
-  return waiting?.state?.waiting?.reason ?? String(object.status?.phase ?? 'Pending');
-}
-
-/** The meta.k8s.io/v1 Table kubectl asks for with `Accept: application/json;as=Table;...`. */
-export function toTable(resource: string, items: StoredObject[], resourceVersion: string): unknown {
-  const now = Date.now();
-  const columns = columnsFor(resource);
-  const ageColumn: Column = {
-    name: 'Age',
-    type: 'string',
-    format: '',
-    description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
-    priority: 0,
-    cell: (object) => age(object.metadata.creationTimestamp, now),
-  };
-  const all = [...columns, ageColumn];
-  return {
-    kind: 'Table',
-    apiVersion: 'meta.k8s.io/v1',
-    metadata: { resourceVersion },
-    columnDefinitions: all.map(({ cell: _cell, ...definition }) => definition),
-    rows: items.map((object) => ({
-      cells: all.map((column) => column.cell(object)),
-      object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: object.metadata },
-    })),
-  };
+/** `/openapi/v3` and `/openapi/v3/<gv>` documents, or undefined. */
+export function openApiV3(path: string, openshift: boolean): unknown | undefined {
+  const byGroup = new Map<string, ResourceType[]>();
+  for (const type of servedTypes(openshift)) byGroup.set(type.group, [...(byGroup.get(type.group) ?? []), type]);
+  if (path === '/openapi/v3') {
+    const entries = [...byGroup.entries()].map(([group, types]) => {
+      const hash = createHash('sha512').update(JSON.stringify(gvDocument(group, types))).digest('hex').toUpperCase().slice(0, 128);
+      return [gvPath(group), { serverRelativeURL: `/openapi/v3/${gvPath(group)}?hash=${hash}` }];
+    });
+    return { paths: Object.fromEntries(entries) };
+  }
+  for (const [group, types] of byGroup) if (path === `/openapi/v3/${gvPath(group)}`) return gvDocument(group, types);
+  return undefined;
 }

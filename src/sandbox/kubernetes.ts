@@ -1,8 +1,12 @@
 /**
- * A Kubernetes-API-compatible server on 127.0.0.1 for tests and `iac demo`: discovery, GET / LIST /
- * WATCH for the workload kinds, replicasets, pods, events and pod logs, with real resourceVersion,
- * selector, bookmark, 410-expiry, Status-error and bearer-token semantics — enough for the real
- * kubectl and @kubernetes/client-node. A scenario drives rollouts; faults can be injected.
+ * A Kubernetes-API-compatible server on 127.0.0.1 for tests and `iac demo`: discovery and OpenAPI
+ * v3, GET / LIST / WATCH (JSON or server-side Table), create / replace / patch / delete with
+ * resourceVersion, selector, bookmark, 410-expiry, Status-error, dry-run and bearer-token semantics
+ * for Deployments, StatefulSets, DaemonSets, ReplicaSets, Pods (+ logs), Services, ConfigMaps,
+ * Secrets, Events, Leases — enough for the real kubectl (`apply`, `set image`, `rollout
+ * status|history|undo|restart`, `scale`, `logs -f`, `get -w`, `auth can-i`), the Python
+ * kubernetes client and @kubernetes/client-node. Simulated controllers carry out every change to
+ * a pod template; scenarios script rollouts; faults can be injected.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -10,21 +14,19 @@ import { createServer as createHttpServer, type IncomingMessage, type RequestLis
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, servedTypes, toTable } from './kubernetes-discovery.js';
+import { KubeApi, type OpenWatch } from './kubernetes-api.js';
+import { Controllers, type RolloutTiming, type WorkloadResource } from './kubernetes-controllers.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, openApiV3, servedTypes } from './kubernetes-discovery.js';
+import { HttpStatusError, parseResourcePath, send, statusBody } from './kubernetes-http.js';
+import type { ImageBehaviour } from './kubernetes-pods.js';
 import { ScenarioRunner, type SandboxWorkloadKind, type WorkloadScenario } from './kubernetes-scenario.js';
-import {
-  SelectorError,
-  matchesFields,
-  matchesLabels,
-  parseFieldSelector,
-  parseLabelSelector,
-  type FieldSelector,
-  type LabelSelector,
-} from './kubernetes-selectors.js';
 import { selfSignedCertificate } from './kubernetes-tls.js';
-import { KubeStore, apiVersionOf, type ResourceType, type StoredObject } from './kubernetes-store.js';
+import { KubeStore, type StoredObject } from './kubernetes-store.js';
 
 export type { WorkloadScenario, SandboxWorkloadKind, PodFailure } from './kubernetes-scenario.js';
+export type { ImageBehaviour } from './kubernetes-pods.js';
+export type { RolloutTiming } from './kubernetes-controllers.js';
+export type { StoredObject } from './kubernetes-store.js';
 
 export interface KubeSandboxFaults {
   /** Abruptly drops every open watch connection this often. */
@@ -49,14 +51,21 @@ export interface KubeSandboxOptions {
    * sends no credentials over plain http, so only client-node works against an http sandbox.
    */
   tls?: boolean;
+  /**
+   * Pace of the simulated controllers for changes made through the API (scenarios set their own):
+   * default 200 ms per step, observed one step after the change.
+   */
+  rollout?: Partial<RolloutTiming>;
+  /** Objects the cluster holds from the start; workloads among them already rolled out. */
+  objects?: StoredObject[];
 }
 
 export interface KubeRequestRecord {
   method: string;
   path: string;
-  /** `get`, `list`, `watch`, `log` or `discovery`. */
+  /** `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, `deletecollection`, `discovery`, `openapi`. */
   verb: string;
-  /** e.g. `deployments`; `''` for discovery. */
+  /** e.g. `deployments`, `deployments/scale`, `pods/log`; `''` for discovery. */
   resource: string;
   namespace?: string;
   status: number;
@@ -90,284 +99,46 @@ export interface KubeSandbox {
   /** Drops every open watch connection now. */
   dropWatches(): void;
   deleteWorkload(kind: SandboxWorkloadKind, name: string, namespace?: string): void;
+  /**
+   * Stores objects as they would be after `kubectl apply` had long finished: workloads come with
+   * their ReplicaSets / pods already Running, no events. For the state a test or demo starts from.
+   */
+  seed(objects: StoredObject[]): void;
+  /** How pods running `image` behave from now on, in every workload (default: they start). */
+  setImageBehaviour(image: string, behaviour: ImageBehaviour): void;
+  /** Pace of the controllers for changes made through the API from now on. */
+  setRolloutTiming(timing: Partial<RolloutTiming>): void;
   /** Direct access to the stored objects (tests). */
   store: KubeStore;
   close(): Promise<void>;
 }
 
-const JSON_TYPE = 'application/json';
-
-function statusBody(code: number, reason: string, message: string, details?: Record<string, unknown>): unknown {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
-}
-
-class HttpStatusError extends Error {
-  constructor(
-    readonly code: number,
-    readonly reason: string,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
-
-interface ResourcePath {
-  type: ResourceType;
-  namespace?: string;
-  name?: string;
-  subresource?: string;
-}
-
-interface OpenWatch {
-  response: ServerResponse;
-  finish: (reason: 'expired' | 'dropped' | 'closed') => void;
-}
+const WORKLOADS: Record<string, WorkloadResource> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+  DeploymentConfig: 'deploymentconfigs',
+};
 
 export async function startKubeSandbox(options: KubeSandboxOptions = {}): Promise<KubeSandbox> {
   const token = options.token ?? randomBytes(16).toString('hex');
   const openshift = options.openshift ?? false;
-  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 1000;
   const store = new KubeStore();
-  const runner = new ScenarioRunner(store);
+  store.put('namespaces', { metadata: { name: 'default', namespace: '' } });
+  const controllers = new Controllers(store, { stepMs: 200, observeDelayMs: options.rollout?.stepMs ?? 200, ...options.rollout });
+  controllers.start();
+  const runner = new ScenarioRunner(store, controllers);
   const log: KubeRequestRecord[] = [];
   const watches = new Set<OpenWatch>();
+  const api = new KubeApi({ store, controllers, watches, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 });
   let faults: KubeSandboxFaults = {};
   const faultTimers: NodeJS.Timeout[] = [];
-
   const types = servedTypes(openshift);
 
-  function parseResourcePath(pathname: string): ResourcePath | undefined {
-    const parts = pathname.split('/').filter((part) => part !== '');
-    let group: string;
-    let rest: string[];
-    if (parts[0] === 'api' && parts[1] === 'v1') {
-      group = '';
-      rest = parts.slice(2);
-    } else if (parts[0] === 'apis' && parts.length >= 4) {
-      group = parts[1] as string;
-      if (parts[2] !== 'v1') return undefined;
-      rest = parts.slice(3);
-    } else return undefined;
-    let namespace: string | undefined;
-    if (rest[0] === 'namespaces' && rest.length >= 3) {
-      namespace = rest[1];
-      rest = rest.slice(2);
-    }
-    const type = types.find((candidate) => candidate.group === group && candidate.resource === rest[0]);
-    if (type === undefined || rest.length > 3) return undefined;
-    return { type, ...(namespace === undefined ? {} : { namespace }), ...(rest[1] === undefined ? {} : { name: rest[1] }), ...(rest[2] === undefined ? {} : { subresource: rest[2] }) };
-  }
-
-  function send(response: ServerResponse, status: number, body: unknown): void {
-    const text = JSON.stringify(body);
-    response.writeHead(status, { 'Content-Type': JSON_TYPE, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
-    response.end(text);
-  }
-
-  function notFound(type: ResourceType, name: string): HttpStatusError {
-    const qualified = type.group === '' ? type.resource : `${type.resource}.${type.group}`;
-    return new HttpStatusError(404, 'NotFound', `${qualified} "${name}" not found`, { name, group: type.group, kind: type.resource });
-  }
-
-  function selectors(url: URL, type: ResourceType): { fields: FieldSelector; labels: LabelSelector } {
-    try {
-      return {
-        fields: parseFieldSelector(url.searchParams.get('fieldSelector'), type.resource),
-        labels: parseLabelSelector(url.searchParams.get('labelSelector')),
-      };
-    } catch (error) {
-      if (error instanceof SelectorError) throw new HttpStatusError(400, 'BadRequest', error.message);
-      throw error;
-    }
-  }
-
-  function withTypeMeta(type: ResourceType, object: StoredObject): StoredObject {
-    return { ...object, apiVersion: apiVersionOf(type), kind: type.kind };
-  }
-
-  function handleList(request: IncomingMessage, response: ServerResponse, url: URL, target: ResourcePath): void {
-    const { fields, labels } = selectors(url, target.type);
-    const items = store
-      .list(target.type.resource, target.namespace)
-      .filter((object) => matchesFields(fields, object) && matchesLabels(labels, object.metadata.labels));
-    const accept = request.headers.accept ?? '';
-    if (accept.includes('as=Table')) {
-      send(response, 200, toTable(target.type.resource, items, store.resourceVersion));
-      return;
-    }
-    send(response, 200, {
-      kind: `${target.type.kind}List`,
-      apiVersion: apiVersionOf(target.type),
-      metadata: { resourceVersion: store.resourceVersion },
-      items: items.map((object) => withTypeMeta(target.type, object)),
-    });
-  }
-
-  function handleWatch(request: IncomingMessage, response: ServerResponse, url: URL, target: ResourcePath): void {
-    const { fields, labels } = selectors(url, target.type);
-    const nameFields: FieldSelector = target.name === undefined ? [] : [{ path: 'metadata.name', value: target.name, negate: false }];
-    const matches = (object: StoredObject): boolean =>
-      (target.namespace === undefined || object.metadata.namespace === target.namespace) &&
-      matchesFields([...fields, ...nameFields], object) &&
-      matchesLabels(labels, object.metadata.labels);
-    response.writeHead(200, { 'Content-Type': JSON_TYPE, 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
-    response.flushHeaders();
-    const write = (type: string, object: unknown): void => {
-      // One event per line: client-node splits the stream with readline.
-      response.write(`${JSON.stringify({ type, object })}\n`);
-    };
-    const rvText = url.searchParams.get('resourceVersion') ?? '';
-    const timers: NodeJS.Timeout[] = [];
-    let unsubscribe = (): void => {};
-    let finished = false;
-    const watch: OpenWatch = {
-      response,
-      finish: (reason) => {
-        if (finished) return;
-        finished = true;
-        unsubscribe();
-        for (const timer of timers) clearTimeout(timer);
-        watches.delete(watch);
-        if (reason === 'expired') {
-          write('ERROR', statusBody(410, 'Expired', `too old resource version: ${rvText || '0'} (${store.oldestResourceVersion})`));
-          response.end();
-        } else if (reason === 'dropped') response.destroy();
-        else response.end();
-      },
-    };
-    watches.add(watch);
-    request.on('close', () => watch.finish('closed'));
-
-    if (rvText !== '' && rvText !== '0') {
-      const rv = Number(rvText);
-      if (!Number.isInteger(rv)) {
-        write('ERROR', statusBody(400, 'BadRequest', `invalid resource version: ${rvText}`));
-        watch.finish('closed');
-        return;
-      }
-      const replay = store.eventsSince(rv);
-      if (replay === undefined) {
-        watch.finish('expired');
-        return;
-      }
-      for (const event of replay) {
-        if (event.resource === target.type.resource && matches(event.object)) write(event.type, withTypeMeta(target.type, event.object));
-      }
-    } else {
-      for (const object of store.list(target.type.resource, target.namespace)) {
-        if (matches(object)) write('ADDED', withTypeMeta(target.type, object));
-      }
-    }
-    unsubscribe = store.subscribe((event) => {
-      if (event.resource === target.type.resource && matches(event.object)) write(event.type, withTypeMeta(target.type, event.object));
-    });
-    if (url.searchParams.get('allowWatchBookmarks') === 'true') {
-      const bookmark = (): void => {
-        write('BOOKMARK', { kind: target.type.kind, apiVersion: apiVersionOf(target.type), metadata: { resourceVersion: store.resourceVersion } });
-        timers.push(setTimeout(bookmark, bookmarkIntervalMs));
-      };
-      timers.push(setTimeout(bookmark, bookmarkIntervalMs));
-    }
-    const timeoutSeconds = Number(url.searchParams.get('timeoutSeconds') ?? '1800');
-    timers.push(setTimeout(() => watch.finish('closed'), Math.max(1, Math.min(timeoutSeconds, 3600)) * 1000));
-  }
-
-  function handleLog(response: ServerResponse, url: URL, target: ResourcePath): void {
-    const name = target.name as string;
-    if (store.get('pods', target.namespace ?? '', name) === undefined) throw notFound(target.type, name);
-    const lines = runner.logs.get(name) ?? [];
-    const tail = Number(url.searchParams.get('tailLines') ?? lines.length);
-    const text = lines.slice(Math.max(0, lines.length - tail)).map((line) => `${line}\n`).join('');
-    response.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
-    response.end(text);
-  }
-
-  function record(request: IncomingMessage, verb: string, resource: string, status: number, namespace?: string): void {
-    log.push({ method: request.method ?? 'GET', path: request.url ?? '', verb, resource, status, ...(namespace === undefined ? {} : { namespace }) });
-  }
-
-  function route(request: IncomingMessage, response: ServerResponse): void {
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (request.headers.authorization !== `Bearer ${token}`) {
-      record(request, 'unauthorized', '', 401);
-      send(response, 401, statusBody(401, 'Unauthorized', 'Unauthorized'));
-      return;
-    }
-    if (request.method !== 'GET') {
-      record(request, request.method?.toLowerCase() ?? '', '', 405);
-      send(response, 405, statusBody(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
-      return;
-    }
-    const discovery = discoveryDocument(path);
-    if (discovery !== undefined) {
-      record(request, 'discovery', '', 200);
-      send(response, 200, discovery);
-      return;
-    }
-    const namespacePath = /^\/api\/v1\/namespaces(?:\/([^/]+))?$/.exec(path);
-    if (namespacePath) {
-      serveNamespaces(request, response, namespacePath[1]);
-      return;
-    }
-    const target = parseResourcePath(path);
-    if (target === undefined) {
-      record(request, 'unknown', '', 404);
-      send(response, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
-      return;
-    }
-    const resource = target.subresource === undefined ? target.type.resource : `${target.type.resource}/${target.subresource}`;
-    try {
-      if (target.subresource === 'log' && target.type.resource === 'pods') {
-        record(request, 'get', resource, 200, target.namespace);
-        handleLog(response, url, target);
-      } else if (target.subresource !== undefined) {
-        throw new HttpStatusError(404, 'NotFound', 'the server could not find the requested resource');
-      } else if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
-        record(request, 'watch', resource, 200, target.namespace);
-        handleWatch(request, response, url, target);
-      } else if (target.name === undefined) {
-        record(request, 'list', resource, 200, target.namespace);
-        handleList(request, response, url, target);
-      } else {
-        record(request, 'get', resource, 200, target.namespace);
-        const object = store.get(target.type.resource, target.namespace ?? '', target.name);
-        if (object === undefined) throw notFound(target.type, target.name);
-        send(response, 200, withTypeMeta(target.type, object));
-      }
-    } catch (error) {
-      if (!(error instanceof HttpStatusError)) throw error;
-      const last = log[log.length - 1];
-      if (last !== undefined) last.status = error.code;
-      send(response, error.code, statusBody(error.code, error.reason, error.message, error.details));
-    }
-  }
-
-  /** Namespaces exist when something lives in them (plus `default`); kubectl checks them on NotFound. */
-  function namespaceNames(): string[] {
-    const names = new Set(['default']);
-    for (const type of types) for (const object of store.list(type.resource)) names.add(object.metadata.namespace);
-    return [...names].sort();
-  }
-
-  function serveNamespaces(request: IncomingMessage, response: ServerResponse, name: string | undefined): void {
-    const namespace = (ns: string): unknown => ({
-      kind: 'Namespace',
-      apiVersion: 'v1',
-      metadata: { name: ns, uid: `ns-${ns}`, resourceVersion: '1', creationTimestamp: '2024-01-01T00:00:00Z' },
-      spec: { finalizers: ['kubernetes'] },
-      status: { phase: 'Active' },
-    });
-    if (name === undefined) {
-      record(request, 'list', 'namespaces', 200);
-      send(response, 200, { kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: store.resourceVersion }, items: namespaceNames().map(namespace) });
-      return;
-    }
-    const found = namespaceNames().includes(name);
-    record(request, 'get', 'namespaces', found ? 200 : 404);
-    if (found) send(response, 200, namespace(name));
-    else send(response, 404, statusBody(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' }));
+  function record(request: IncomingMessage, verb: string, resource: string, status: number, namespace?: string): KubeRequestRecord {
+    const entry: KubeRequestRecord = { method: request.method ?? 'GET', path: request.url ?? '', verb, resource, status, ...(namespace === undefined ? {} : { namespace }) };
+    log.push(entry);
+    return entry;
   }
 
   function discoveryDocument(path: string): unknown | undefined {
@@ -375,7 +146,7 @@ export async function startKubeSandbox(options: KubeSandboxOptions = {}): Promis
     if (path === '/apis') return apiGroupList(openshift);
     if (path === '/api/v1') return apiResourceList('', 'v1', openshift);
     if (path === '/version') {
-      return { major: '1', minor: '32', gitVersion: 'v1.32.0-iac-sandbox', platform: 'linux/amd64' };
+      return { major: '1', minor: '32', gitVersion: 'v1.32.0-iac-sandbox', gitTreeState: 'clean', goVersion: 'go1.23.4', compiler: 'gc', platform: 'linux/amd64' };
     }
     const group = /^\/apis\/([^/]+)$/.exec(path);
     if (group) return apiGroup(group[1] as string, openshift);
@@ -384,14 +155,53 @@ export async function startKubeSandbox(options: KubeSandboxOptions = {}): Promis
     return undefined;
   }
 
+  async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (request.headers.authorization !== `Bearer ${token}`) {
+      record(request, 'unauthorized', '', 401);
+      send(response, 401, statusBody(401, 'Unauthorized', 'Unauthorized'));
+      return;
+    }
+    if (request.method === 'GET') {
+      const discovery = discoveryDocument(path);
+      if (discovery !== undefined) {
+        record(request, 'discovery', '', 200);
+        send(response, 200, discovery);
+        return;
+      }
+      if (path.startsWith('/openapi/')) {
+        const document = openApiV3(path, openshift);
+        record(request, 'openapi', '', document === undefined ? 404 : 200);
+        send(response, document === undefined ? 404 : 200, document ?? statusBody(404, 'NotFound', 'the server could not find the requested resource'));
+        return;
+      }
+    }
+    const target = parseResourcePath(path, types);
+    if (target === undefined) {
+      record(request, 'unknown', '', 404);
+      send(response, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
+      return;
+    }
+    const resource = target.subresource === undefined ? target.type.resource : `${target.type.resource}/${target.subresource}`;
+    const entry = record(request, (request.method ?? 'GET').toLowerCase(), resource, 200, target.namespace);
+    try {
+      entry.verb = await api.handle(request, response, url, target);
+    } catch (error) {
+      if (!(error instanceof HttpStatusError)) throw error;
+      entry.status = error.code;
+      if (entry.verb === 'get' && target.name === undefined) entry.verb = 'list';
+      if (!response.headersSent) send(response, error.code, statusBody(error.code, error.reason, error.message, error.details));
+      else response.destroy();
+    }
+  }
+
   const listener: RequestListener = (request, response) => {
     const handle = (): void => {
-      try {
-        route(request, response);
-      } catch (error) {
+      route(request, response).catch((error: unknown) => {
         if (!response.headersSent) send(response, 500, statusBody(500, 'InternalError', error instanceof Error ? error.message : String(error)));
         else response.destroy();
-      }
+      });
     };
     const latency = faults.latencyMs ?? 0;
     if (latency > 0) setTimeout(handle, latency);
@@ -422,6 +232,18 @@ export async function startKubeSandbox(options: KubeSandboxOptions = {}): Promis
     }
     if (next.expireWatchesOnceAfterMs !== undefined) faultTimers.push(setTimeout(expireWatches, next.expireWatchesOnceAfterMs));
   }
+  function seed(objects: StoredObject[]): void {
+    for (const object of objects) {
+      const type = types.find((candidate) => candidate.kind === object.kind);
+      if (type === undefined || type.virtual) throw new Error(`the sandbox does not serve ${String(object.kind)}`);
+      const copy = structuredClone(object);
+      copy.metadata.namespace = type.namespaced ? (copy.metadata.namespace ?? 'default') : '';
+      api.prepareCreate(type, copy);
+      const resource = WORKLOADS[type.kind];
+      if (resource !== undefined) controllers.seed(resource, copy);
+      else controllers.write(() => store.put(type.resource, copy));
+    }
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -429,6 +251,7 @@ export async function startKubeSandbox(options: KubeSandboxOptions = {}): Promis
   });
   const url = `${certificate === undefined ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   setFaults(options.faults ?? {});
+  seed(options.objects ?? []);
   runner.add(options.workloads ?? []);
 
   return {
@@ -462,8 +285,12 @@ export async function startKubeSandbox(options: KubeSandboxOptions = {}): Promis
     expireWatches,
     dropWatches,
     deleteWorkload: (kind, name, namespace) => runner.deleteWorkload(kind, name, namespace),
+    seed,
+    setImageBehaviour: (image, behaviour) => controllers.setImageBehaviour(image, behaviour),
+    setRolloutTiming: (timing) => controllers.setDefaults(timing),
     async close() {
       runner.stop();
+      controllers.stop();
       for (const timer of faultTimers.splice(0)) clearTimeout(timer);
       for (const watch of [...watches]) watch.finish('dropped');
       server.closeAllConnections();

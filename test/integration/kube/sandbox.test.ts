@@ -92,12 +92,16 @@ describe('Kubernetes sandbox: protocol', () => {
     await start({ workloads: [] });
     expect(JSON.parse((await get('/api')).body)).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
     const apps = JSON.parse((await get('/apis/apps/v1')).body) as { resources: { name: string; verbs: string[]; shortNames?: string[] }[] };
-    expect(apps.resources.find((r) => r.name === 'deployments')).toMatchObject({ verbs: ['get', 'list', 'watch'], shortNames: ['deploy'] });
-    expect(JSON.parse((await get('/apis')).body).groups.map((g: { name: string }) => g.name)).toEqual(['apps']);
+    expect(apps.resources.find((r) => r.name === 'deployments')).toMatchObject({
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+      shortNames: ['deploy'],
+    });
+    expect(apps.resources.find((r) => r.name === 'deployments/scale')).toMatchObject({ group: 'autoscaling', version: 'v1', kind: 'Scale' });
+    expect(JSON.parse((await get('/apis')).body).groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'coordination.k8s.io', 'authorization.k8s.io']);
     expect((await get('/apis/apps.openshift.io/v1')).status).toBe(404);
     await sandbox!.close();
     await start({ openshift: true, workloads: [steady('legacy', 'shop', 'deploymentconfig')] });
-    expect(JSON.parse((await get('/apis')).body).groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'apps.openshift.io']);
+    expect(JSON.parse((await get('/apis')).body).groups.map((g: { name: string }) => g.name)).toContain('apps.openshift.io');
     const dc = JSON.parse((await get('/apis/apps.openshift.io/v1/namespaces/shop/deploymentconfigs/legacy')).body);
     expect(dc).toMatchObject({ kind: 'DeploymentConfig', apiVersion: 'apps.openshift.io/v1', status: { latestVersion: 1 } });
   });
@@ -140,6 +144,37 @@ describe('Kubernetes sandbox: protocol', () => {
     sandbox!.expireWatches();
     const expired = await get('/apis/apps/v1/namespaces/shop/deployments?watch=true&resourceVersion=1001');
     expect(JSON.parse(expired.body.trim())).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+  });
+
+  it('watch=True, watch=true and watch=1 all watch (strconv.ParseBool, what the Python client sends); watch=false lists', async () => {
+    await start({ workloads: [steady('web')] });
+    for (const value of ['True', 'true', '1']) {
+      const watch = await get(`/apis/apps/v1/namespaces/shop/deployments?watch=${value}`, { readMs: 300 });
+      expect(watch.type).toBe('application/json');
+      expect(watch.body.trim().split('\n').map((line) => JSON.parse(line) as { type: string; object: { kind: string } })).toEqual([
+        { type: 'ADDED', object: expect.objectContaining({ kind: 'Deployment' }) },
+      ]);
+    }
+    const list = JSON.parse((await get('/apis/apps/v1/namespaces/shop/deployments?watch=false')).body) as { kind: string };
+    expect(list.kind).toBe('DeploymentList');
+  });
+
+  it('serves pods the way typed clients deserialize them: imageID, conditions, ownerReferences to the ReplicaSet uid', async () => {
+    await start({ workloads: [steady('web')] });
+    const deployment = JSON.parse((await get('/apis/apps/v1/namespaces/shop/deployments/web')).body) as { metadata: { uid: string } };
+    const rs = JSON.parse((await get('/apis/apps/v1/namespaces/shop/replicasets')).body) as { items: { metadata: { name: string; uid: string; ownerReferences: { uid: string }[]; annotations: Record<string, string> } }[] };
+    expect(rs.items).toHaveLength(1);
+    expect(rs.items[0]?.metadata.ownerReferences[0]?.uid).toBe(deployment.metadata.uid);
+    expect(rs.items[0]?.metadata.annotations['deployment.kubernetes.io/revision']).toBe('1');
+    const pods = JSON.parse((await get('/api/v1/namespaces/shop/pods')).body) as { items: { metadata: { ownerReferences: { uid: string; kind: string }[] }; status: Record<string, unknown> }[] };
+    for (const pod of pods.items) {
+      expect(pod.metadata.ownerReferences[0]).toMatchObject({ kind: 'ReplicaSet', uid: rs.items[0]?.metadata.uid });
+      expect(pod.status).toMatchObject({
+        phase: 'Running',
+        podIP: expect.stringMatching(/^10\.244\./),
+        containerStatuses: [{ name: 'app', ready: true, restartCount: 0, image: 'registry.example.com/web:abc123', imageID: expect.stringMatching(/^registry\.example\.com\/web@sha256:[0-9a-f]{64}$/) }],
+      });
+    }
   });
 
   it('serves the tail of pod logs as text', async () => {
