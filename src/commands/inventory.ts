@@ -1,14 +1,27 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { resolveEnvironment, resolveEnvironmentName } from '../config/resolve.js';
-import { discoverInventory, ec2DiscoveryOf } from '../steps/inventory-source.js';
+import type { Ec2Discovery } from '../config/schema.js';
+import { discoverInventory, ec2DiscoveryOf, writeInventory } from '../steps/inventory-source.js';
 import type { CommandContext } from './context.js';
 import { loadProject } from './support/project.js';
 
 /**
- * `iac inventory [env] --list | --host NAME`: an Ansible dynamic inventory from EC2 tags. Its stdout
- * is the inventory JSON and nothing else, so `ansible-playbook -i <script calling it>` works.
+ * `iac inventory [env] --list | --host NAME`: an Ansible dynamic inventory from EC2 tags, equal to the
+ * amazon.aws.aws_ec2 plugin's. Its stdout is the inventory JSON and nothing else, so a script calling it
+ * works as `ansible-playbook -i <script>`; every value from EC2 is marked unsafe (`{"__ansible_unsafe": …}`,
+ * which Ansible's JSON decoder honours), so no `{{ }}` in a tag is ever templated. With compose, groups or
+ * keyed_groups configured, the result is what `ansible-inventory --list` makes of the same files `iac up`
+ * writes (Ansible's constructed plugin evaluates their Jinja).
  */
 export default async function inventory(ctx: CommandContext): Promise<number> {
+  const host = ctx.options.host as string | undefined;
+  if (host !== undefined && ctx.options.list === true) {
+    throw new UsageError('usage.inventory-flags', '--list and --host cannot be used together', { hint: 'iac inventory --list   (or: iac inventory --host NAME)' });
+  }
   const project = await loadProject(ctx);
   const envName = resolveEnvironmentName(project.loaded.config, ctx.options.env as string | undefined, project.currentBranch);
   const env = resolveEnvironment(project.loaded, envName, { sha: '', env: ctx.env });
@@ -18,11 +31,51 @@ export default async function inventory(ctx: CommandContext): Promise<number> {
       hint: `add to iac.yaml: environments.${envName}.ansible.inventory: { ec2: { region: ..., tags: { Environment: ${envName} } } }`,
     });
   }
-  const { list } = await discoverInventory(discovery, ctx.signal);
-  const { hostFor } = await import('../aws/inventory.js');
-  const host = ctx.options.host as string | undefined;
-  const data = host !== undefined ? hostFor(list, host) : list;
-  if (ctx.output.json) ctx.output.emit({ type: 'data', kind: host !== undefined ? 'inventory.host' : 'inventory.list', data });
-  else ctx.output.raw(`${JSON.stringify(data, null, 2)}\n`);
+  const { hasConstructed, hostFor, markUnsafe, unsafeList } = await import('../aws/inventory.js');
+  let text: string;
+  if (hasConstructed(discovery)) {
+    text = await throughAnsibleInventory(discovery, host, ctx);
+  } else {
+    const { list } = await discoverInventory(discovery, ctx.signal);
+    text = `${JSON.stringify(host !== undefined ? markUnsafe(hostFor(list, host)) : unsafeList(list), null, 2)}\n`;
+  }
+  if (ctx.output.json) ctx.output.emit({ type: 'data', kind: host !== undefined ? 'inventory.host' : 'inventory.list', data: JSON.parse(text) as unknown });
+  else ctx.output.raw(text);
   return 0;
+}
+
+/** `ansible-inventory -i <hosts> -i <constructed> --list` in a private directory removed afterwards. */
+async function throughAnsibleInventory(discovery: Ec2Discovery, host: string | undefined, ctx: CommandContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'iac-inventory-'));
+  try {
+    const written = await writeInventory(discovery, dir, ctx.signal);
+    const { childEnvironment } = await import('../ansible/child-env.js');
+    const args = [...written.paths.flatMap((p) => ['-i', p]), ...(host !== undefined ? ['--host', host] : ['--list'])];
+    const env = { ...childEnvironment(ctx.env), ANSIBLE_INVENTORY_UNPARSED_FAILED: '1', ANSIBLE_NOCOLOR: '1' };
+    return await new Promise<string>((resolve, reject) => {
+      const child = spawn('ansible-inventory', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], signal: ctx.signal });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-8192)));
+      child.on('error', (error) =>
+        reject(
+          (error as NodeJS.ErrnoException).code === 'ENOENT'
+            ? new UsageError('inventory.ansible-missing', 'compose, groups and keyed_groups need ansible-inventory, which is not on PATH', {
+                hint: 'sudo apt-get install ansible-core   (or: pipx install ansible-core)',
+              })
+            : error,
+        ),
+      );
+      child.on('close', (code) => {
+        if (code === 0) resolve(stdout);
+        else {
+          const reason = stderr.split('\n').find((l) => /ERROR|error/.test(l))?.trim() ?? `exit ${String(code)}`;
+          reject(new UsageError('inventory.constructed', `ansible-inventory could not build the inventory: ${reason}`, { hint: `ansible-inventory ${args.join(' ')}` }));
+        }
+      });
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -17,7 +17,7 @@ const PLAYBOOK = `# Deploys the shop: in a real project this renders and applies
   tasks:
     - name: Render manifests for image {{ image_tag[:7] }}
       ansible.builtin.copy:
-        dest: "{{ playbook_dir }}/../.iac/rendered-{{ environment_name }}.yaml"
+        dest: "{{ playbook_dir }}/rendered-{{ environment_name }}.yaml"
         content: |
           image: registry.example.com/shop-web:{{ image_tag }}
         mode: "0600"

@@ -1,0 +1,101 @@
+/**
+ * What Ansible runs comes from the run's commit, not from the working tree: the commit's files are
+ * written out (git read-tree into a private index, then checkout-index into a directory) and every
+ * playbook, inventory, role and vars file is read from there. Neither uncommitted edits nor another
+ * checked-out branch change what is deployed. iac.yaml may live in a subdirectory of the repository;
+ * paths outside the repository are used as they are.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import { isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { PreflightError } from '../errors.js';
+
+/** Where the project sits in its repository: the top directory and iac.yaml's directory below it. */
+export interface RepoLocation {
+  top: string;
+  /** `infra/` when iac.yaml is in infra/, '' at the top. */
+  prefix: string;
+}
+
+const GIT_TIMEOUT_MS = 60_000;
+
+function git(args: string[], cwd: string, signal?: AbortSignal, env?: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      args,
+      { cwd, env: env ?? process.env, timeout: GIT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL', ...(signal ? { signal } : {}) },
+      (error, stdout, stderr) => {
+        if (error) {
+          const text = String(stderr).trim().split('\n')[0] || error.message;
+          reject(
+            new PreflightError('ansible.commit', `git ${args[0] ?? ''} failed: ${text}`, {
+              hint: `git -C ${cwd} ${args.join(' ')}`,
+            }),
+          );
+        } else {
+          resolve(String(stdout));
+        }
+      },
+    );
+  });
+}
+
+export async function repoLocation(projectDir: string, signal?: AbortSignal): Promise<RepoLocation> {
+  const [top = '', prefix = ''] = (await git(['rev-parse', '--show-toplevel', '--show-prefix'], projectDir, signal)).split('\n');
+  return { top, prefix };
+}
+
+/**
+ * A path from the configuration (absolute, resolved against iac.yaml's directory) as a path inside the
+ * repository ('deploy/site.yml'), or undefined when it lies outside the repository.
+ */
+export function repoPath(path: string, projectDir: string, prefix: string): string | undefined {
+  const fromProject = relative(projectDir, path);
+  const inRepo = normalize(join(prefix, fromProject));
+  if (inRepo === '..' || inRepo.startsWith(`..${sep}`) || isAbsolute(inRepo)) return undefined;
+  return inRepo === '.' ? '' : inRepo;
+}
+
+export interface TreeEntry {
+  type: 'blob' | 'tree' | 'commit';
+  hash: string;
+}
+
+/**
+ * `git ls-tree <sha> -- <paths>`: object ids of the given repository paths in the commit (one git call).
+ * Paths missing from the commit are absent from the map.
+ */
+export async function commitEntries(top: string, sha: string, paths: string[], signal?: AbortSignal): Promise<Map<string, TreeEntry>> {
+  const entries = new Map<string, TreeEntry>();
+  const wanted = [...new Set(paths.filter((p) => p !== ''))];
+  if (wanted.length === 0) return entries;
+  const out = await git(['ls-tree', '--full-tree', '-z', sha, '--', ...wanted], top, signal);
+  for (const record of out.split('\0')) {
+    const match = /^\d+ (blob|tree|commit) ([0-9a-f]+)\t(.*)$/s.exec(record);
+    if (match) entries.set(match[3] as string, { type: match[1] as TreeEntry['type'], hash: match[2] as string });
+  }
+  return entries;
+}
+
+/** `git rev-parse <sha>^{tree}`: the id of the commit's whole tree. */
+export async function treeId(top: string, sha: string, signal?: AbortSignal): Promise<string> {
+  return (await git(['rev-parse', `${sha}^{tree}`], top, signal)).trim();
+}
+
+/**
+ * Writes the commit's files to `into` (created; must not exist yet or be empty) without touching the
+ * repository's index or working tree. Returns `into`, the commit's top directory.
+ */
+export async function materializeCommit(top: string, sha: string, into: string, signal?: AbortSignal): Promise<string> {
+  await mkdir(into, { recursive: true, mode: 0o700 });
+  const index = `${into}.index`;
+  const env = { ...process.env, GIT_INDEX_FILE: index };
+  try {
+    await git(['read-tree', sha], top, signal, env);
+    await git(['checkout-index', '--all', '--force', `--prefix=${into}${sep}`], top, signal, env);
+  } finally {
+    await rm(index, { force: true });
+  }
+  return into;
+}
