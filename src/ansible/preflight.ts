@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import { ansibleEnv, callbackPluginDir } from './argv.js';
 import { childEnvironment } from './child-env.js';
 import { materializeCommit } from './commit-tree.js';
@@ -182,7 +182,7 @@ function collect(bin: string, args: string[], options: { cwd: string; env: Recor
     child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-64 * 1024);
     });
-    child.on('error', reject);
+    child.on('error', (error) => reject(options.signal?.aborted ? new InterruptedError('ansible-playbook --syntax-check interrupted') : error));
     child.on('close', (code) => resolve({ exitCode: code, stderr }));
   });
 }

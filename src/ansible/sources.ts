@@ -92,7 +92,7 @@ export async function commitSources(opts: SourceOptions): Promise<CommitSources>
 /** The paths to run with once the commit is written out at `treeTop`; cwd is iac.yaml's directory there. */
 export function placeIn(sources: CommitSources, treeTop: string): { cwd: string; playbook: string; inventories: string[] } {
   const at = (source: SourcePath): string => (source.repo !== undefined ? join(treeTop, source.repo) : source.config);
-  return { cwd: join(treeTop, sources.prefix), playbook: at(sources.playbook), inventories: sources.inventories.map(at) };
+  return { cwd: join(treeTop, sources.prefix).replace(/(.)\/+$/, '$1'), playbook: at(sources.playbook), inventories: sources.inventories.map(at) };
 }
 
 /** Paths outside the repository (used as they are): they belong in the cache key by content. */
