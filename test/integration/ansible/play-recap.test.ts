@@ -6,24 +6,13 @@ import { countResult, emptyCounts, sumStats, type HostStats } from '../../../src
 import { runPlaybook, type AnsibleEvent } from '../../../src/ansible/run-playbook.js';
 import { AnsibleError } from '../../../src/errors.js';
 import { toolAvailable } from '../../helpers/tools.js';
+import { parsePlayRecap } from './recap.js';
 
 const PLAYBOOKS = new URL('../../fixtures/ansible/playbooks/', import.meta.url).pathname;
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-/** ansible-playbook's own PLAY RECAP (default callback) → per-host numbers. */
-export function parsePlayRecap(text: string): Record<string, HostStats> {
-  const recap: Record<string, HostStats> = {};
-  const section = text.slice(text.lastIndexOf('PLAY RECAP'));
-  const line = /^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)/gm;
-  for (const m of section.matchAll(line)) {
-    const [ok, changed, unreachable, failures, skipped, rescued, ignored] = m.slice(2).map(Number) as number[];
-    recap[m[1] as string] = { ok, changed, unreachable, failures, skipped, rescued, ignored } as HostStats;
-  }
-  return recap;
-}
 
 /** Per-task results summed per host, with the strategy's counting rules. */
 function perHost(events: AnsibleEvent[]): Record<string, HostStats> {
