@@ -135,7 +135,8 @@ function credentialsError(err: Error, opts: FindInstancesOptions): UnreachableEr
   const source = opts.profile !== undefined ? 'profile in iac.yaml' : 'AWS_PROFILE';
   const files = awsConfigFiles(env);
   if (!profileDefined(profile, files)) {
-    return new UnreachableError('aws.no-credentials', `AWS profile "${profile}" (${source}) is not defined in ${files.config} or ${files.credentials}`, {
+    // The file names are not shown: AWS_SHARED_CREDENTIALS_FILE looks secret by name, so output masks it.
+    return new UnreachableError('aws.no-credentials', `AWS profile "${profile}" (${source}) is not defined in the AWS config or credentials file`, {
       hint: 'aws configure list-profiles',
       cause: err,
     });
