@@ -96,7 +96,8 @@ function awsEc2PluginAvailable(): boolean {
   if (hasTool('ansible-doc')) {
     try {
       const doc = execFileSync('ansible-doc', ['-t', 'inventory', 'amazon.aws.aws_ec2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      present = doc.includes('aws_ec2');
+      // ansible-doc exits 0 (with a warning on stderr) for a plugin it cannot find.
+      present = doc.includes('AMAZON.AWS.AWS_EC2');
     } catch {
       present = false;
     }
