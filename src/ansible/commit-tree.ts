@@ -6,8 +6,9 @@
  * paths outside the repository are used as they are.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
-import { isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, realpath, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { PreflightError } from '../errors.js';
 
 /** Where the project sits in its repository: the top directory and iac.yaml's directory below it. */
@@ -41,7 +42,21 @@ function git(args: string[], cwd: string, signal?: AbortSignal, env?: NodeJS.Pro
   });
 }
 
+/**
+ * The repository around `projectDir`: found by looking for `.git` upwards (no process), as git does;
+ * git itself is asked only when GIT_DIR / GIT_WORK_TREE redirect it.
+ */
 export async function repoLocation(projectDir: string, signal?: AbortSignal): Promise<RepoLocation> {
+  if (process.env.GIT_DIR === undefined && process.env.GIT_WORK_TREE === undefined) {
+    const start = await realpath(projectDir);
+    for (let dir = start; ; dir = dirname(dir)) {
+      if (existsSync(join(dir, '.git'))) {
+        const inside = relative(dir, start);
+        return { top: dir, prefix: inside === '' ? '' : `${inside.split(sep).join('/')}/` };
+      }
+      if (dirname(dir) === dir) break;
+    }
+  }
   const [top = '', prefix = ''] = (await git(['rev-parse', '--show-toplevel', '--show-prefix'], projectDir, signal)).split('\n');
   return { top, prefix };
 }

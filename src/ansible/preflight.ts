@@ -14,7 +14,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { InterruptedError, UsageError } from '../errors.js';
 import { ansibleEnv, callbackPluginDir } from './argv.js';
 import { childEnvironment } from './child-env.js';
-import { materializeCommit } from './commit-tree.js';
+import { materializeCommit, repoLocation, repoPath } from './commit-tree.js';
 import { executableIdentity, requireAnsible } from './executable.js';
 import { ansibleErrorText } from './outcome.js';
 import { commitSources, outsidePaths, placeIn } from './sources.js';
@@ -75,26 +75,37 @@ export async function checkPlaybook(opts: CheckPlaybookOptions): Promise<CheckPl
     return { cached: false };
   }
 
-  const sources = await commitSources({
-    projectDir: opts.cwd,
-    sha: opts.sha,
-    playbook: abs(opts.playbook),
-    inventories: inventories.map((i) => (i.includes(',') ? i : abs(i))),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  const playbook = abs(opts.playbook);
+  const inventoryPaths = inventories.map((i) => (i.includes(',') ? i : abs(i)));
+  const location = await repoLocation(opts.cwd, opts.signal);
   const cache = await projectSyntaxCache(opts.cwd);
-  const key = syntaxCacheKey([
-    'ansible-syntax-v1',
-    sources.prefix,
-    sources.playbook.repo ?? sources.playbook.config,
-    sources.inventories.map((s) => s.repo ?? s.config),
+  // Everything but the files' contents, which the commit fixes: re-running a commit costs no process at all.
+  const outside = [playbook, ...inventoryPaths].filter((p) => !p.includes(',') && repoPath(p, opts.cwd, location.prefix) === undefined);
+  const setting = [
+    location.prefix,
+    [playbook, ...inventoryPaths].map((p) => (p.includes(',') ? p : (repoPath(p, opts.cwd, location.prefix) ?? p))),
     inventories.length === 0 ? 'ec2' : 'paths',
-    sources.entries,
-    await Promise.all(outsidePaths(sources).map(async (p) => [p, await outsideFingerprint(p)])),
+    await Promise.all(outside.map(async (p) => [p, await outsideFingerprint(p)])),
     await executableIdentity(bin),
     ansibleSettings(env),
-  ]);
-  if (cache.has(key)) return { cached: true };
+  ];
+  const commitKey = syntaxCacheKey(['ansible-syntax-commit-v1', opts.sha, setting]);
+  if (cache.has(commitKey)) return { cached: true };
+
+  const sources = await commitSources({
+    projectDir: opts.cwd,
+    location,
+    sha: opts.sha,
+    playbook,
+    inventories: inventoryPaths,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  // The contents: git's object ids of the playbook's directory, inventories, ansible.cfg and roles/.
+  const key = syntaxCacheKey(['ansible-syntax-v1', setting, sources.entries, await Promise.all(outsidePaths(sources).map(async (p) => [p, await outsideFingerprint(p)]))]);
+  if (cache.has(key)) {
+    await cache.remember(commitKey);
+    return { cached: true };
+  }
 
   const scratch = await mkdtemp(join(tmpdir(), 'iac-syntax-'));
   try {
@@ -113,6 +124,7 @@ export async function checkPlaybook(opts: CheckPlaybookOptions): Promise<CheckPl
     await rm(scratch, { recursive: true, force: true });
   }
   await cache.remember(key);
+  await cache.remember(commitKey);
   return { cached: false };
 }
 

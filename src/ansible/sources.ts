@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import { UsageError } from '../errors.js';
-import { commitEntries, repoLocation, repoPath, type TreeEntry } from './commit-tree.js';
+import { commitEntries, repoLocation, repoPath, type RepoLocation, type TreeEntry } from './commit-tree.js';
 
 export interface SourcePath {
   /** The path as configured (absolute). */
@@ -30,6 +30,8 @@ export interface CommitSources {
 
 export interface SourceOptions {
   projectDir: string;
+  /** Where the repository is, when the caller looked already. */
+  location?: RepoLocation;
   sha: string;
   playbook: string;
   /** Paths (absolute) or inline host lists (`a,b,`). */
@@ -40,7 +42,7 @@ export interface SourceOptions {
 const isInline = (inventory: string): boolean => inventory.includes(',');
 
 export async function commitSources(opts: SourceOptions): Promise<CommitSources> {
-  const { top, prefix } = await repoLocation(opts.projectDir, opts.signal);
+  const { top, prefix } = opts.location ?? (await repoLocation(opts.projectDir, opts.signal));
   const inRepo = (path: string): string | undefined => repoPath(path, opts.projectDir, prefix);
   const playbookRepo = inRepo(opts.playbook);
   const inventoryRepo = opts.inventories.map((i) => (isInline(i) ? undefined : inRepo(i)));
