@@ -80,7 +80,10 @@ export async function checkPlaybook(opts: CheckPlaybookOptions): Promise<CheckPl
   const location = await repoLocation(opts.cwd, opts.signal);
   const cache = await projectSyntaxCache(opts.cwd);
   // Everything but the files' contents, which the commit fixes: re-running a commit costs no process at all.
-  const outside = [playbook, ...inventoryPaths].filter((p) => !p.includes(',') && repoPath(p, opts.cwd, location.prefix) === undefined);
+  // Files outside the repository, and inventories (one may be generated and git-ignored), by content.
+  const outside = [playbook, ...inventoryPaths].filter(
+    (p) => !p.includes(',') && (inventoryPaths.includes(p) || repoPath(p, opts.cwd, location.prefix) === undefined),
+  );
   const setting = [
     location.prefix,
     [playbook, ...inventoryPaths].map((p) => (p.includes(',') ? p : (repoPath(p, opts.cwd, location.prefix) ?? p))),
