@@ -36,6 +36,9 @@ from ansible.plugins.callback import CallbackBase
 CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
 # Bulky duplicates of stdout/stderr: not worth sending twice.
 DROPPED_KEYS = frozenset(('stdout_lines', 'stderr_lines'))
+# A module can return megabytes (slurp, a big stdout): every string is cut here, the full text is in
+# ansible-playbook's own output (ansible.log) when the stdout callback shows it.
+MAX_STRING = 64 * 1024
 
 
 def _now():
@@ -59,6 +62,8 @@ def _clean(value, verbosity):
         return out
     if isinstance(value, list):
         return [_clean(item, verbosity) for item in value]
+    if isinstance(value, str) and len(value) > MAX_STRING:
+        return value[:MAX_STRING] + '... [%d more characters]' % (len(value) - MAX_STRING)
     return value
 
 

@@ -195,7 +195,7 @@ export class PlaybookTracker {
       case 'v2_playbook_on_stats': {
         this.closeTask(out);
         const stats = isObject(raw.stats) ? raw.stats : {};
-        this.stats = Object.fromEntries(Object.entries(stats).map(([host, s]) => [host, toStats(s)]));
+        this.stats = Object.fromEntries(Object.entries(stats).map(([host, s]) => [this.scrub(host), toStats(s)]));
         this.currentTask = undefined;
         out.push({ type: 'stats', hosts: this.stats });
         break;
@@ -221,7 +221,9 @@ export class PlaybookTracker {
       this.open = { name: taskName, handler: false, counts: emptyCounts() };
     }
     const counts = this.open.counts;
-    for (const [host, value] of Object.entries(hosts)) {
+    for (const [rawHost, value] of Object.entries(hosts)) {
+      // Host names can come from EC2 tags: they reach a terminal only sanitized, like every other text.
+      const host = this.scrub(rawHost);
       const result = isObject(value) ? value : {};
       const msg = str(result.msg) ?? str(result.censored);
       const changed = result.changed === true;
