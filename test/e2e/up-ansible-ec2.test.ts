@@ -115,4 +115,21 @@ describe.runIf(toolAvailable('ansible-playbook'))('iac up --only ansible with EC
       p.cleanup();
     }
   }, SLOW);
+
+  it('an unreachable EC2 host: exit 31 and a hint that pings it through the same inventory, as printed', async () => {
+    const p = project({});
+    try {
+      // Over ssh this time: the hosts' private DNS names do not resolve here.
+      writeFileSync(join(p.work, 'deploy/site.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - name: Reach it\n      ansible.builtin.ping:\n');
+      p.git('commit', '-q', '-am', 'ssh playbook');
+      const result = await runIac(['up', '--only', 'ansible'], { cwd: p.work, env: { ...AWS_ENV, TEST_OUT_DIR: out }, timeoutMs: SLOW });
+      expect(result.code).toBe(31);
+      const hint = /hint: (cd .* && ansible all .*)$/m.exec(result.stderr)?.[1] ?? '';
+      expect(hint).toMatch(/ansible all -i \S+\/ec2-inventory\.yml -m ping --limit ip-10-0-3-11\.ec2\.internal$/);
+      const ping = await new Promise<string>((resolve) => execFile('sh', ['-c', hint], { timeout: SLOW }, (_error, stdout) => resolve(stdout)));
+      expect(ping).toContain('ip-10-0-3-11.ec2.internal | UNREACHABLE!');
+    } finally {
+      p.cleanup();
+    }
+  }, SLOW);
 });
