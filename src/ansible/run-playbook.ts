@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { InterruptedError, PreflightError, UsageError, throwIfAborted } from '../errors.js';
-import { Redactor } from '../util/redact.js';
+import { Redactor, SECRET_NAME } from '../util/redact.js';
 import { ANSIBLE_INSTALL_HINT, ansibleEnv, ansiblePlaybookArgv, callbackPluginDir, commandLine, CONTROL_FD, EVENTS_FD } from './argv.js';
 import { childEnvironment } from './child-env.js';
 import { PlaybookTracker, parseEventLine, sumStats, type AnsibleEvent, type HostProblem, type HostStats } from './events.js';
@@ -86,6 +86,8 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
   const redactor = new Redactor();
   const secretVars = opts.secretExtraVars ?? {};
   for (const value of secretStrings(secretVars)) redactor.add(value);
+  // Whatever the caller's redactor knows, the values of secret-looking variables are masked here too.
+  for (const [name, value] of Object.entries(baseEnv)) if (SECRET_NAME.test(name)) redactor.add(value);
   const scrub = (text: string): string => terminalSafe(redactor.redact(opts.redact ? opts.redact(text) : text));
 
   const secretNames = Object.keys(secretVars);
