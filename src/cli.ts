@@ -8,6 +8,34 @@ import type { Command, Option as OptionClass } from 'commander';
 import type * as Commander from 'commander';
 import type { CommandName } from './commands/registry.js';
 
+/** Flags whose environment twin is a boolean: parsed strictly, since commander treats any value as "on". */
+const BOOLEAN_TWINS = ['IAC_JSON', 'IAC_VERBOSE', 'IAC_YES', 'IAC_DRY_RUN'] as const;
+
+/**
+ * `IAC_YES=false` must mean no. On: 1/true/yes/on; off: 0/false/no/off/"" (removed, so commander
+ * sees nothing); anything else is a usage error, returned as its message.
+ */
+export function normalizeBooleanTwins(env: NodeJS.ProcessEnv): string | undefined {
+  for (const name of BOOLEAN_TWINS) {
+    const value = env[name];
+    if (value === undefined) continue;
+    const word = value.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(word)) env[name] = '1';
+    else if (['0', 'false', 'no', 'off', ''].includes(word)) delete env[name];
+    else return `${name}=${JSON.stringify(value).slice(1, -1).slice(0, 40)}: expected 1, true or yes (on) or 0, false, no or empty (off)`;
+  }
+  return undefined;
+}
+
+/** `--json` promises a `result` event last, even for a usage error commander reports itself. */
+function usageFailure(message: string, json: boolean): never {
+  if (json) {
+    const event = { type: 'result', exitCode: 2, outcome: 'failed', error: { code: 'usage', message }, time: new Date().toISOString() };
+    process.stdout.write(`${JSON.stringify(event)}\n`);
+  }
+  process.exit(2);
+}
+
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -16,6 +44,8 @@ function packageVersion(): string {
 async function dispatch(name: CommandName, args: Record<string, unknown>, command: Command): Promise<void> {
   const { runCommand } = await import('./commands/run-command.js');
   process.exitCode = await runCommand(name, { ...command.optsWithGlobals(), ...args });
+  // The command is done: nothing it started (a keep-alive socket, a watch) may keep iac running.
+  setTimeout(() => process.exit(), 250).unref();
 }
 
 const pipelineOptions = (command: Command, Option: typeof OptionClass): Command =>
@@ -37,7 +67,7 @@ export function buildProgram({ Command, Option }: typeof Commander): Command {
     .option('--no-color', 'disable colours (NO_COLOR is respected too)')
     .showHelpAfterError('(run `iac --help` for usage)')
     // Usage errors (unknown command or flag, missing argument) are exit 2, like every other usage error.
-    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+    .exitOverride((error) => (error.exitCode === 0 ? process.exit(0) : usageFailure(error.message.replace(/^error: /, ''), wantsJson())))
     .addHelpText(
       'after',
       `
@@ -53,7 +83,7 @@ Examples:
   $ iac inventory dev --list      Ansible dynamic inventory from EC2 tags
 
 Exit codes: 0 ok · 1 bug · 2 usage/config · 3 preflight · 4 unreachable/credentials · 10 git ·
-20/21/22 Jenkins FAILURE/UNSTABLE/ABORTED · 30/31 Ansible task failed/host unreachable ·
+20/21/22 Jenkins FAILURE/UNSTABLE/ABORTED · 23 Jenkins built another commit · 30/31 Ansible task failed/host unreachable ·
 40/41 rollout failed/deadline · 130 interrupted`,
     );
 
@@ -103,7 +133,7 @@ Exit codes: 0 ok · 1 bug · 2 usage/config · 3 preflight · 4 unreachable/cred
     .description('Ansible dynamic inventory from EC2 instances found by tags (usable as -i)')
     .argument('[env]', 'environment whose ansible.inventory.ec2 (or aws) section selects the instances')
     .option('--list', 'print the whole inventory (default)')
-    .option('--host <name>', 'print one host\'s variables')
+    .addOption(new Option('--host <name>', 'print one host\'s variables').conflicts('list'))
     .action((env: string | undefined, _opts: unknown, command: Command) => dispatch('inventory', { env }, command));
 
   program
@@ -120,10 +150,19 @@ Exit codes: 0 ok · 1 bug · 2 usage/config · 3 preflight · 4 unreachable/cred
   return program;
 }
 
+function wantsJson(): boolean {
+  return process.env.IAC_JSON === '1' || process.argv.slice(2).includes('--json');
+}
+
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // The most frequent probe of all: answer it without loading commander.
   process.stdout.write(`${packageVersion()}\n`);
 } else {
+  const twinProblem = normalizeBooleanTwins(process.env);
+  if (twinProblem !== undefined) {
+    process.stderr.write(`✗ ${twinProblem}\n  hint: unset it, or set it to 1 or 0\n`);
+    usageFailure(twinProblem, wantsJson());
+  }
   await buildProgram(await import('commander')).parseAsync(process.argv);
 }

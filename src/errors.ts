@@ -14,6 +14,7 @@ export const ExitCode = {
   buildFailure: 20,
   buildUnstable: 21,
   buildAborted: 22,
+  buildRevision: 23,
   ansibleTaskFailed: 30,
   ansibleUnreachable: 31,
   rolloutFailed: 40,
@@ -83,6 +84,15 @@ export class BuildError extends IacError {
         : result === 'UNSTABLE'
           ? ExitCode.buildUnstable
           : ExitCode.buildAborted;
+  }
+}
+
+/** The Jenkins build reported a git revision other than the run's commit: it did not build what was pushed (23). */
+export class BuildRevisionError extends IacError {
+  readonly exitCode = ExitCode.buildRevision;
+
+  constructor(message: string, options: IacErrorOptions = {}) {
+    super('jenkins.wrong-revision', message, options);
   }
 }
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { resolveEnvironment, resolveEnvironmentName } from '../config/resolve.js';
+import { requireSection, resolveEnvironmentName, resolveTarget } from '../config/resolve.js';
 import type { Ec2Discovery } from '../config/schema.js';
 import { discoverInventory, ec2DiscoveryOf, writeInventory } from '../steps/inventory-source.js';
 import type { CommandContext } from './context.js';
@@ -24,13 +24,14 @@ export default async function inventory(ctx: CommandContext): Promise<number> {
   }
   const project = await loadProject(ctx);
   const envName = resolveEnvironmentName(project.loaded.config, ctx.options.env as string | undefined, project.currentBranch);
-  const env = resolveEnvironment(project.loaded, envName, { sha: '', env: ctx.env });
+  const env = resolveTarget(project.loaded, envName, { env: ctx.env });
   const discovery = ec2DiscoveryOf(env);
   if (!discovery) {
     throw new UsageError('inventory.no-ec2', `environment ${envName} has no EC2 discovery (ansible.inventory.ec2 or aws.tags)`, {
       hint: `add to iac.yaml: environments.${envName}.ansible.inventory: { ec2: { region: ..., tags: { Environment: ${envName} } } }`,
     });
   }
+  requireSection(env, env.ansible && !Array.isArray(env.ansible.inventory) ? 'ansible' : 'aws');
   const { hasConstructed, hostFor, markUnsafe, unsafeList } = await import('../aws/inventory.js');
   let text: string;
   if (hasConstructed(discovery)) {

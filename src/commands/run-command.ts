@@ -13,6 +13,7 @@ import { COMMANDS, type CommandName } from './registry.js';
  */
 export async function runCommand(name: CommandName, options: CommandOptions): Promise<number> {
   const env = process.env;
+  ignoreClosedPipes();
   for (const [key, value] of Object.entries(env)) if (SECRET_NAME.test(key)) globalRedactor.add(value);
   const isTTY = process.stdout.isTTY === true;
   const output = new Output({
@@ -32,6 +33,8 @@ export async function runCommand(name: CommandName, options: CommandOptions): Pr
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Closing the terminal is a stop like Ctrl-C: the playbook and the run directory are cleaned up.
+  process.on('SIGHUP', onSignal);
 
   let steps: StepReport[] | undefined;
   const ctx: CommandContext = {
@@ -69,17 +72,31 @@ export async function runCommand(name: CommandName, options: CommandOptions): Pr
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
-  if (output.json) {
-    output.emit({
-      type: 'result',
-      exitCode,
-      outcome: exitCode === 0 ? 'success' : exitCode === 130 ? 'interrupted' : 'failed',
-      ...(failure !== undefined ? { error: errorJson(failure) } : {}),
-      ...(steps ? { steps: steps.map((r) => ({ id: r.id, outcome: r.outcome, durationMs: Math.round(r.durationMs), ...(r.summary ? { summary: r.summary } : {}) })) } : {}),
+  // Always emitted: in --json mode it is the last line on stdout; in every mode it ends the run's events.ndjson.
+  output.emit({
+    type: 'result',
+    exitCode,
+    outcome: exitCode === 0 ? 'success' : exitCode === 130 ? 'interrupted' : 'failed',
+    ...(failure !== undefined ? { error: errorJson(failure) } : {}),
+    ...(steps ? { steps: steps.map((r) => ({ id: r.id, outcome: r.outcome, durationMs: Math.round(r.durationMs), ...(r.summary ? { summary: r.summary } : {}) })) } : {}),
+  });
+  return exitCode;
+}
+
+/**
+ * `iac up | head -3`: once the reader is gone, writes fail with EPIPE. That must never stop a deploy
+ * halfway: output to a closed pipe is dropped, the run goes on, its record and exit code are complete.
+ */
+function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') > 0) continue;
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+      throw error;
     });
   }
-  return exitCode;
 }
 
 function errorJson(error: unknown): { code: string; message: string; hint?: string; details?: string[] } {

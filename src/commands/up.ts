@@ -6,11 +6,11 @@ import { executePlan } from './support/execute.js';
 import { printPlan } from './support/print-plan.js';
 import { loadProject } from './support/project.js';
 
-/** `iac up [env]`: push → Jenkins → Ansible → rollout for one environment. */
+/** `iac up [env]`: push → Jenkins → Ansible → rollout of one commit (the branch head, read once) to one environment. */
 export default async function up(ctx: CommandContext): Promise<number> {
   const project = await loadProject(ctx);
   const envName = resolveEnvironmentName(project.loaded.config, ctx.options.env as string | undefined, project.currentBranch);
-  const { plan, env } = await buildDeployPlan(ctx, project, envName, 'up');
+  const { plan, env } = await buildDeployPlan(ctx, project, envName, { command: 'up' });
   if (plan.steps.length === 0) {
     throw new UsageError('up.nothing', `nothing to run for ${envName}: ${plan.skipped.map((s) => `${s.id} ${s.reason}`).join('; ')}`, {
       hint: 'check --only/--skip, or add the missing section to iac.yaml',

@@ -1,7 +1,7 @@
 import { parseWorkloadRef } from '../kube/workload-ref.js';
 import { SECRET_NAME } from '../util/redact.js';
 import { didYouMean } from '../util/suggest.js';
-import { envReferences, referenceProblems } from './interpolate.js';
+import { COMMIT_VARIABLES, envReferences, referenceProblems } from './interpolate.js';
 import type { ConfigIssue } from './load.js';
 import type { ConfigPath } from './locate.js';
 import type { RawConfig } from './schema.js';
@@ -55,8 +55,21 @@ export function checkConfigSemantics(config: RawConfig): ConfigIssue[] {
 
   visitStrings(config, [], (text, path) => {
     for (const message of referenceProblems(text)) issues.push({ path, message });
+    const commitVariable = COMMIT_VARIABLES.find((name) => new RegExp(`\\$\\{\\s*${name.replace('.', '\\.')}\\s*\\}`).test(text));
+    if (commitVariable !== undefined && !bindsCommit(path)) {
+      issues.push({
+        path,
+        message: `\${${commitVariable}} is only allowed in jenkins.parameters and ansible.extraVars (the values a run binds to its commit)`,
+      });
+    }
   });
   return issues;
+}
+
+/** Where a run's commit may be referenced: what it hands to Jenkins and Ansible. */
+function bindsCommit(path: ConfigPath): boolean {
+  const [top, , section, key] = path;
+  return top === 'environments' && ((section === 'jenkins' && key === 'parameters') || (section === 'ansible' && key === 'extraVars'));
 }
 
 /** A value under a secret-looking name must be a ${env.NAME} reference, never the secret itself. */

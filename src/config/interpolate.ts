@@ -10,12 +10,20 @@ export const FIXED_VARIABLES = ['git.sha', 'git.shortSha', 'git.branch', 'branch
 const REFERENCE = /\$\{([^}]*)\}/g;
 const ENV_NAME = /^env\.([A-Za-z_][A-Za-z0-9_]*)$/;
 
+/** Variables that only a run has: they name the commit being deployed. */
+export const COMMIT_VARIABLES = ['git.sha', 'git.shortSha'] as const;
+
 export interface InterpolationValues {
-  git: { sha: string; branch: string };
+  /** `sha` is set once a run has bound its commit (see config/resolve.ts). */
+  git: { sha?: string; branch: string };
   branch: string;
   project: string;
   environment: string;
   env: NodeJS.ProcessEnv;
+  /** When given, an unset `${env.NAME}` is recorded here and left as written instead of throwing. */
+  missing?: Set<string>;
+  /** When given, every environment variable name read is recorded here. */
+  read?: Set<string>;
 }
 
 /** Problems with the references in one string (unknown variables, malformed syntax); empty when fine. */
@@ -40,7 +48,12 @@ export function interpolateString(text: string, values: InterpolationValues, whe
     const name = raw.trim();
     const envName = ENV_NAME.exec(name)?.[1];
     if (envName !== undefined) {
+      values.read?.add(envName);
       const value = values.env[envName];
+      if (value === undefined && values.missing) {
+        values.missing.add(envName);
+        return `\${env.${envName}}`;
+      }
       if (value === undefined) {
         throw new UsageError('config.env-missing', `${where}: environment variable ${envName} is not set`, {
           hint: `export ${envName}=... before running iac`,
@@ -50,9 +63,11 @@ export function interpolateString(text: string, values: InterpolationValues, whe
     }
     switch (name) {
       case 'git.sha':
-        return values.git.sha;
-      case 'git.shortSha':
-        return values.git.sha.slice(0, 7);
+      case 'git.shortSha': {
+        // Config checks keep commit variables where a run binds them; elsewhere there is no commit.
+        if (values.git.sha === undefined) throw new UsageError('config.variable', `${where}: \${${name}} is only known when a run deploys a commit`);
+        return name === 'git.sha' ? values.git.sha : values.git.sha.slice(0, 7);
+      }
       case 'git.branch':
         return values.git.branch;
       case 'branch':

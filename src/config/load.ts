@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { isCollection, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, UsageError } from '../errors.js';
 import { SECRET_NAME } from '../util/redact.js';
@@ -11,6 +11,12 @@ import { configSchema, type RawConfig } from './schema.js';
 import { knownKeysAt } from './schema-keys.js';
 
 export const CONFIG_FILE_NAMES = ['iac.yaml', 'iac.yml'];
+
+/** iac.yaml is a small hand-written file: anything bigger is a mistake (or a trap), refused at once. */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+/** Nesting deeper than any real iac.yaml, and the number of map keys and list items in all. */
+const MAX_DEPTH = 32;
+const MAX_NODES = 20_000;
 
 export interface LoadedConfig {
   /** Absolute path of iac.yaml. */
@@ -54,21 +60,53 @@ export function findConfigFile(cwd: string, explicit?: string): string {
 }
 
 export function loadConfigFile(file: string, cwd: string = process.cwd()): LoadedConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError('config.unreadable', `cannot read ${file}: ${(error as Error).message}`);
-  }
   const rel = relative(cwd, file);
   const displayFile = rel && !rel.startsWith('..') ? rel : file;
-  return parseConfig(text, file, displayFile);
+  return parseConfig(readConfigText(file, displayFile), file, displayFile);
+}
+
+/**
+ * Reads iac.yaml only when it is a regular file under {@link MAX_CONFIG_BYTES}: a FIFO would block
+ * forever, /dev/zero would never end, a huge file would take minutes to parse. Checked before opening
+ * (a FIFO blocks on open) and again on the open descriptor (the file may be swapped in between).
+ */
+function readConfigText(file: string, displayFile: string): string {
+  const refuse = (why: string): never => {
+    throw new UsageError('config.unreadable', `${displayFile}: ${why}`, { hint: 'iac.yaml must be a small regular file (a symlink to one is fine)' });
+  };
+  let fd: number;
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile()) refuse('not a regular file');
+    if (stat.size > MAX_CONFIG_BYTES) refuse(`${stat.size} bytes is more than an iac.yaml can be (${MAX_CONFIG_BYTES} bytes)`);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError('config.unreadable', `cannot read ${displayFile}: ${(error as Error).message}`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) refuse('not a regular file');
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length <= MAX_CONFIG_BYTES; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > MAX_CONFIG_BYTES) refuse(`more than ${MAX_CONFIG_BYTES} bytes`);
+    return buffer.subarray(0, length).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Parses and validates iac.yaml text; every problem is reported as file:line:col with its path. */
 export function parseConfig(text: string, file: string, displayFile: string = file): LoadedConfig {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const deepAt = flowNestingBeyond(text, MAX_DEPTH);
+  if (deepAt !== undefined) {
+    const pos = lineColumn(text, deepAt);
+    throw configError([`${displayFile}:${pos.line}:${pos.col}: nested more than ${MAX_DEPTH} levels deep`]);
+  }
+  // uniqueKeys is checked by shapeProblem in linear time (the parser's own check is quadratic).
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     const messages = doc.errors.map((error) => {
       const pos = lines.linePos(error.pos[0]);
@@ -78,7 +116,15 @@ export function parseConfig(text: string, file: string, displayFile: string = fi
     throw configError(messages);
   }
   const locator = new SourceLocator(doc, lines);
-  const data: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  const shape = shapeProblem(doc.contents);
+  if (shape) throw configError([`${displayFile}:${lines.linePos(shape.offset).line}:${lines.linePos(shape.offset).col}: ${shape.message}`]);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    // e.g. "Excessive alias count indicates a resource exhaustion attack" (a YAML alias bomb).
+    throw configError([`${displayFile}:1:1: ${firstLine((error as Error).message)}`]);
+  }
   const format = (issue: ConfigIssue): string => {
     const pos = locator.position(issue.at ?? issue.path, { key: issue.atKey === true });
     const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : '';
@@ -92,6 +138,60 @@ export function parseConfig(text: string, file: string, displayFile: string = fi
   const semantic = checkConfigSemantics(parsed.data);
   if (semantic.length > 0) throw configError(semantic.map(format));
   return { file, dir: dirname(file), config: parsed.data, locator, displayFile };
+}
+
+/**
+ * The offset where `[`/`{` nesting first exceeds `max`, outside quotes and comments: checked on the raw
+ * text because the YAML parser recurses on flow collections (thousands of "[" exhaust its stack).
+ */
+function flowNestingBeyond(text: string, max: number): number | undefined {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quote !== undefined) {
+      if (ch === '\\' && quote === '"') i++;
+      else if (ch === quote) quote = undefined;
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '#' && (i === 0 || /\s/.test(text[i - 1] ?? ''))) i = text.indexOf('\n', i) === -1 ? text.length : text.indexOf('\n', i);
+    else if (ch === '[' || ch === '{') {
+      depth += 1;
+      if (depth > max) return i;
+    } else if ((ch === ']' || ch === '}') && depth > 0) depth -= 1;
+  }
+  return undefined;
+}
+
+function lineColumn(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, col: offset - before.lastIndexOf('\n') };
+}
+
+/** Refuses nesting and sizes no real iac.yaml has, before anything walks the tree recursively. */
+function shapeProblem(root: unknown): { offset: number; message: string } | undefined {
+  let nodes = 0;
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop() as { node: unknown; depth: number };
+    if (!isCollection(node)) continue;
+    const offset = node.range?.[0] ?? 0;
+    if (depth > MAX_DEPTH) return { offset, message: `nested more than ${MAX_DEPTH} levels deep` };
+    nodes += node.items.length;
+    if (nodes > MAX_NODES) return { offset, message: `more than ${MAX_NODES} keys and list items` };
+    const keys = new Set<unknown>();
+    for (const item of node.items) {
+      if (!isPair(item)) {
+        stack.push({ node: item, depth: depth + 1 });
+        continue;
+      }
+      const key = isScalar(item.key) ? item.key.value : item.key;
+      if (keys.has(key)) return { offset: (isScalar(item.key) ? item.key.range?.[0] : undefined) ?? offset, message: 'YAML syntax error: duplicate key' };
+      keys.add(key);
+      stack.push({ node: item.value, depth: depth + 1 });
+    }
+  }
+  return undefined;
 }
 
 function configError(messages: string[]): ConfigError {
@@ -138,7 +238,7 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): ConfigIssue[] {
     return [{ path, message: `expected a string, number or boolean, got ${describeValue(actual)}` }];
   }
   if (issue.code === 'invalid_format') {
-    return [{ path, message: `expected ${issue.format === 'url' ? 'a URL such as https://ci.example.com' : `a ${issue.format}`}` }];
+    return [{ path, message: `expected ${issue.format === 'url' ? 'an http(s) URL such as https://ci.example.com' : `a ${issue.format}`}` }];
   }
   if (issue.code === 'invalid_value') {
     return [{ path, message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` }];

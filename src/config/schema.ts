@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../util/duration.js';
+import { durationProblem, parseDuration, MAX_DURATION_MS } from '../util/duration.js';
 
 /**
  * The iac.yaml schema. One zod schema drives validation, the TypeScript types and the exported
@@ -8,7 +8,11 @@ import { parseDuration } from '../util/duration.js';
 
 const duration = z
   .string()
-  .refine((text) => parseDuration(text) !== undefined, { message: 'expected a duration such as "90s", "5m" or "1h"' });
+  .refine((text) => parseDuration(text) !== undefined, { message: 'expected a duration such as "90s", "5m", "1h" or "2d"' })
+  .refine((text) => (parseDuration(text) ?? 0) <= MAX_DURATION_MS, { message: durationProblem('25d') as string });
+
+/** Only http(s): credentials and builds never go over ftp:, file: or anything else. */
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://ci.example.com' });
 
 const nonEmpty = z.string().min(1, { message: 'expected a non-empty string' });
 
@@ -35,7 +39,7 @@ const ec2KeyedGroup = z.strictObject({
 const ec2Discovery = z.strictObject({
   region: nonEmpty.optional().describe('AWS region; default: AWS_REGION / the profile\'s region'),
   profile: nonEmpty.optional().describe('AWS shared-config profile; default: the SDK credential chain'),
-  endpoint: z.url().optional().describe('EC2 endpoint override (tests, VPC endpoints)'),
+  endpoint: httpUrl.optional().describe('EC2 endpoint override (tests, VPC endpoints)'),
   tags: z.record(z.string(), z.string()).describe('instances must carry all of these tags'),
   states: z.array(nonEmpty).optional().describe('instance states to include; default ["running"]'),
   // The options below carry the amazon.aws.aws_ec2 inventory plugin's names and meanings.
@@ -48,16 +52,17 @@ const ec2Discovery = z.strictObject({
 });
 
 const jenkinsServer = z.strictObject({
-  url: z.url().describe('Jenkins base URL, including any context path (https://ci.example.com/jenkins/)'),
+  url: httpUrl.describe('Jenkins base URL, including any context path (https://ci.example.com/jenkins/)'),
   allowInsecureHttp: z.boolean().optional().describe('allow credentials over plain http to a non-loopback host'),
 });
 
 const environmentJenkins = z.strictObject({
-  url: z.url().optional().describe('overrides the top-level jenkins.url for this environment'),
+  url: httpUrl.optional().describe('overrides the top-level jenkins.url for this environment'),
   job: nonEmpty.describe('job path; folders with "/", multibranch branch as the last segment (shop/${branch})'),
   multibranch: z.boolean().optional().describe('the last path segment is a branch name (encoded as Jenkins does)'),
   parameters: z.record(z.string(), scalar).optional().describe('build parameters; ${git.sha} etc. are interpolated'),
-  pollInterval: duration.optional().describe('how often the queue/build is polled; default 1s'),
+  pollInterval: duration.optional().describe('the longest wait between polls of the queue/build; default 1s'),
+  queueTimeout: duration.optional().describe('how long a build may wait in the queue before iac cancels it (exit 4); default 30m'),
 });
 
 const environmentAnsible = z.strictObject({
@@ -89,7 +94,7 @@ const environmentKubernetes = z.strictObject({
 const environmentAws = z.strictObject({
   region: nonEmpty.optional(),
   profile: nonEmpty.optional(),
-  endpoint: z.url().optional(),
+  endpoint: httpUrl.optional(),
   tags: z.record(z.string(), z.string()).describe('tags that select this environment\'s EC2 instances'),
 });
 
@@ -106,7 +111,12 @@ export const environmentSchema = z.strictObject({
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   project: nonEmpty.describe('project name, used in messages and run logs'),
-  git: z.strictObject({ remote: nonEmpty.default('origin') }).optional(),
+  git: z
+    .strictObject({
+      remote: nonEmpty.default('origin'),
+      timeout: duration.optional().describe('deadline of each fetch, push and ls-remote; default 2m'),
+    })
+    .optional(),
   jenkins: jenkinsServer.optional(),
   environments: z
     .record(z.string().regex(/^[A-Za-z0-9][\w.-]*$/, { message: 'environment names are letters, digits, "-", "_" and "."' }), environmentSchema)

@@ -2,10 +2,10 @@
 import { stat } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { ANSIBLE_INSTALL_HINT } from '../ansible/argv.js';
-import type { ResolvedEnvironment } from '../config/resolve.js';
+import type { EnvironmentTarget } from '../config/resolve.js';
 import { fail, pass, warn, type CheckSpec } from './types.js';
 
-type AnsibleSettings = NonNullable<ResolvedEnvironment['ansible']>;
+type AnsibleSettings = NonNullable<EnvironmentTarget['ansible']>;
 
 /** `ansible-playbook --version` → `ansible-playbook [core 2.16.3]`. One per run, not per environment. */
 export function ansibleToolCheck(bin = 'ansible-playbook'): CheckSpec {

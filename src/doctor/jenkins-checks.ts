@@ -2,7 +2,7 @@
  * jenkins: credentials found (and where), Jenkins reachable, the credentials accepted, the job there
  * and buildable. One GET of the job answers the last three; each check reads its own part of it.
  */
-import type { ResolvedEnvironment } from '../config/resolve.js';
+import type { EnvironmentTarget } from '../config/resolve.js';
 import { isIacError } from '../errors.js';
 import { AUTH_HINT } from '../jenkins/client-errors.js';
 import type { JenkinsCredentials } from '../jenkins/credentials.js';
@@ -11,7 +11,7 @@ import { describeJob } from '../jenkins/paths.js';
 import { jobOf } from '../steps/jenkins-connect.js';
 import { fail, pass, probeSignal, settle, warn, type CheckOutcome, type CheckSpec, type ProbeContext } from './types.js';
 
-type JenkinsSettings = NonNullable<ResolvedEnvironment['jenkins']>;
+type JenkinsSettings = NonNullable<EnvironmentTarget['jenkins']>;
 
 export interface JenkinsCheckOptions extends ProbeContext {
   env: NodeJS.ProcessEnv;
@@ -37,7 +37,10 @@ export function jenkinsChecks(envName: string, branch: string, settings: Jenkins
     const { JenkinsClient } = await import('../jenkins/client.js');
     const { resolveJenkinsCredentials } = await import('../jenkins/credentials.js');
     const credentials = resolveJenkinsCredentials({ env: options.env, url: settings.url });
-    if (credentials) options.secret(credentials.token);
+    if (credentials) {
+      options.secret(credentials.token);
+      options.secret(Buffer.from(`${credentials.user}:${credentials.token}`, 'utf8').toString('base64'));
+    }
     // A doctor answers quickly: no retries, and each request bounded by the check's deadline.
     const client = new JenkinsClient({
       baseUrl: settings.url,

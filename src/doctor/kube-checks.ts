@@ -4,14 +4,14 @@
  * with the requests themselves (a LIST with limit=1, a WATCH closed at its first event), which works
  * on any cluster and on the sandbox alike.
  */
-import type { ResolvedEnvironment } from '../config/resolve.js';
+import type { EnvironmentTarget } from '../config/resolve.js';
 import { isIacError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import type { WorkloadObject } from '../kube/types.js';
 import { parseWorkloadRef, type WorkloadKind, type WorkloadRef } from '../kube/workload-ref.js';
 import { fail, pass, settle, warn, type CheckSpec } from './types.js';
 
-type KubeSettings = NonNullable<ResolvedEnvironment['kubernetes']>;
+type KubeSettings = NonNullable<EnvironmentTarget['kubernetes']>;
 
 /** Ends a probing watch as soon as it proves the WATCH was allowed. */
 class WatchAllowed extends Error {}

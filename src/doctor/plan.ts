@@ -1,6 +1,6 @@
 /** Which checks the configuration needs: project-wide ones first, then each environment's, in pipeline order. */
 import type { LoadedConfig } from '../config/load.js';
-import { resolveEnvironment, type ResolvedEnvironment } from '../config/resolve.js';
+import { resolveTarget, type EnvironmentTarget } from '../config/resolve.js';
 import { ec2DiscoveryOf } from '../steps/inventory-source.js';
 import { ansibleToolCheck, inventoryCheck, secretVarsCheck, syntaxCheck } from './ansible-checks.js';
 import { awsChecks } from './aws-checks.js';
@@ -19,29 +19,15 @@ export interface DoctorPlanOptions extends ProbeContext {
 
 /** An environment resolved for checking: `${env.X}` that are unset become a check, not an exception. */
 interface CheckedEnvironment {
-  resolved: ResolvedEnvironment;
+  resolved: EnvironmentTarget;
   envVarsRead: string[];
   envVarsMissing: string[];
 }
 
-const PLACEHOLDER_SHA = '0'.repeat(40);
-
 function resolveForDoctor(loaded: LoadedConfig, name: string, env: NodeJS.ProcessEnv): CheckedEnvironment {
-  const read = new Set<string>();
-  const missing = new Set<string>();
-  const recording = new Proxy(env, {
-    get(target, key) {
-      const value: unknown = Reflect.get(target, key);
-      if (typeof key !== 'string') return value;
-      read.add(key);
-      if (value !== undefined) return value;
-      missing.add(key);
-      return `<unset ${key}>`;
-    },
-  });
-  // The deployed SHA does not matter to any check; a placeholder keeps `${git.sha}` resolvable.
-  const resolved = resolveEnvironment(loaded, name, { sha: PLACEHOLDER_SHA, env: recording });
-  return { resolved, envVarsRead: [...read], envVarsMissing: [...missing] };
+  const resolved = resolveTarget(loaded, name, { env });
+  const missing = [...new Set([...Object.values(resolved.needs).flat(), ...resolved.unsetForRuns])];
+  return { resolved, envVarsRead: resolved.envVarsRead, envVarsMissing: missing };
 }
 
 function envVarsCheck(envName: string, checked: CheckedEnvironment): CheckSpec {

@@ -15,13 +15,16 @@ export function summarize(results: CheckResult[]): DoctorSummary {
   return { total: results.length, passed: count('ok') + count('warning'), failed: count('error'), warnings: count('warning'), skipped: count('skipped') };
 }
 
+/** "7 checks: 4 passed, 1 with a warning, 1 failed, 1 not checked (it needs one that failed)". */
 export function summaryLine(summary: DoctorSummary): string {
-  const extras = [
+  const clean = summary.passed - summary.warnings;
+  const parts = [
+    `${clean} passed`,
     ...(summary.warnings > 0 ? [`${summary.warnings} with a warning`] : []),
-    ...(summary.skipped > 0 ? [`${summary.skipped} not checked`] : []),
+    `${summary.failed} failed`,
+    ...(summary.skipped > 0 ? [`${summary.skipped} not checked (${summary.skipped === 1 ? 'it needs one' : 'they need one'} that failed)`] : []),
   ];
-  const plural = summary.passed === 1 ? 'check' : 'checks';
-  return `${summary.passed} ${plural} passed, ${summary.failed} failed${extras.length > 0 ? ` (${extras.join(', ')})` : ''}`;
+  return `${summary.total} check${summary.total === 1 ? '' : 's'}: ${parts.join(', ')}`;
 }
 
 export interface RenderOptions {

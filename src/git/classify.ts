@@ -39,6 +39,12 @@ export function networkError(error: unknown, remote: string, remoteUrl: string, 
   if (!(error instanceof GitCommandError)) return error;
   const url = stripCredentials(remoteUrl);
   const details = scrubLines(error.stderr).slice(-20);
+  if (error.timedOutAfterMs !== undefined) {
+    return new UnreachableError('git.timeout', `cannot ${action} ${remote} (${url}): no answer within ${Math.round(error.timedOutAfterMs / 1000)}s; git was stopped`, {
+      hint: `git ls-remote ${remote}   # or raise git.timeout in iac.yaml`,
+      details,
+    });
+  }
   if (looksUnreachable(error.stderr)) {
     return new UnreachableError('git.unreachable', `cannot ${action} ${remote} (${url}): ${gitReason(error.stderr)}`, {
       hint: `git ls-remote ${remote}`,

@@ -1,9 +1,9 @@
 /** The git adapter: read the repository, push a branch, promote one branch into another. */
 export { openRepo, parseCommitLog, remoteHeads } from './repo.js';
 export type { AheadBehind, CommitInfo, FetchOptions, FetchResult, GitRepo } from './repo.js';
-export { pushBranch, pushPlan } from './push.js';
+export { pushCommit, pushPlan } from './push.js';
 export type { PushOptions, PushPlan, PushResult } from './push.js';
-export { promoteMerge, promotePreview } from './promote.js';
+export { preparePromotion, promoteMerge, promotePreview, pushPromotion } from './promote.js';
 export type {
   BranchRelation,
   LocalFollow,
@@ -11,6 +11,7 @@ export type {
   PromotePreview,
   PromoteResult,
   PromoteTarget,
+  PreparedPromotion,
 } from './promote.js';
 export type { GitEvent, GitEventListener, MergeStrategy } from './events.js';
 export { assertBranchName, assertRemoteName, isValidBranchName } from './names.js';

@@ -99,16 +99,13 @@ async function mergeInTempWorktree(options: MergeCommitOptions): Promise<string>
   const noHooks = ['-c', `core.hooksPath=${join(root, 'no-hooks')}`];
   let added = false;
   try {
-    await runGit(cwd, [...noHooks, 'worktree', 'add', '--quiet', '--detach', path, base], {
-      signal,
-      allowHooksPath: true,
-    });
+    await runGit(cwd, [...noHooks, 'worktree', 'add', '--quiet', '--detach', path, base], { signal });
     added = true;
     options.onEvent?.({ type: 'merge-worktree', path });
     const merge = await runGit(
       path,
       [...noHooks, 'merge', '--no-ff', '--no-edit', '--no-verify', '-m', options.message, incoming],
-      { signal, okExitCodes: [1], allowHooksPath: true },
+      { signal, okExitCodes: [1] },
     );
     if (merge.exitCode === 1) {
       const files = await gitText(path, ['diff', '--name-only', '--diff-filter=U', '-z']);

@@ -128,25 +128,65 @@ async function relation(
   return { sha, relation: rel };
 }
 
+/** A promotion decided and ready to push: the exact commit `to` will point at. */
+export interface PreparedPromotion {
+  preview: PromotePreview;
+  /** What `<remote>/<to>` will point at: `fromSha`, or the merge commit. */
+  sha: string;
+  /** Set when a merge commit was created (an object only: no ref, index or working tree touched). */
+  mergeCommit: string | undefined;
+}
+
 /**
- * Move `<remote>/<from>` onto `<remote>/<to>`: fast-forward, or (mode 'merge', diverged) a merge commit
- * built outside the user's checkout; push `to` with a plain push (never forced); then let local `to`
- * follow. Until the push nothing the user can see changes except remote-tracking refs; any failure or
- * interrupt before the push leaves branch, HEAD, index, working tree, stash and local refs as they were.
+ * Decide a promotion without changing anything the user can see: fetch (unless a preview is given),
+ * check the remote did not move since the preview and the local `to` is not out of date, and for
+ * diverged branches in merge mode create the merge commit outside the checkout. The result's SHA is
+ * the commit the whole run is bound to.
  */
-export async function promoteMerge(options: PromoteOptions): Promise<PromoteResult> {
+export async function preparePromotion(options: PromoteOptions, preview?: PromotePreview): Promise<PreparedPromotion> {
   validate(options);
   const { remote, from, to, signal, onEvent } = options;
   throwIfAborted(signal);
   const repo = await openRepo(options.cwd);
   await assertCleanTree(repo);
   throwIfAborted(signal);
-
-  const preview = await promotePreview(options);
+  const current = preview ?? (await promotePreview(options));
   throwIfAborted(signal);
-  assertExpected(options, preview);
-  assertLocalToNotOutOfDate(preview);
+  assertExpected(options, current);
+  assertLocalToNotOutOfDate(current);
+  if (current.upToDate) return { preview: current, sha: current.toSha, mergeCommit: undefined };
+  if (current.diverged && options.mode === 'ff-only') {
+    throw new GitStepError(
+      'git.diverged',
+      `${remote}/${to} has commits that ${remote}/${from} lacks: cannot fast-forward ${to} to ${from}`,
+      { hint: `iac promote ${from} ${to} --merge` },
+    );
+  }
+  if (!current.diverged) return { preview: current, sha: current.fromSha, mergeCommit: undefined };
+  const mergeCommit = await createMergeCommit({
+    cwd: repo.cwd,
+    base: current.toSha,
+    incoming: current.fromSha,
+    message: `Merge branch '${from}' into ${to}`,
+    strategy: options.strategy ?? (await pickMergeStrategy(repo.cwd)),
+    fromName: from,
+    toName: to,
+    conflictHint: `git switch ${to} && git pull --ff-only ${remote} ${to} && git merge ${remote}/${from}`,
+    signal,
+    onEvent,
+  });
+  return { preview: current, sha: mergeCommit, mergeCommit };
+}
 
+/**
+ * Push a prepared promotion: `<sha>:refs/heads/<to>`, a plain push (never forced; a remote that moved
+ * since rejects it and nothing changes), then let local `to` follow. Until the push nothing the user
+ * can see changes except remote-tracking refs.
+ */
+export async function pushPromotion(options: PromoteOptions, prepared: PreparedPromotion): Promise<PromoteResult> {
+  validate(options);
+  const { preview, sha, mergeCommit } = prepared;
+  const repo = await openRepo(options.cwd);
   const unchanged: PromoteResult = {
     fromSha: preview.fromSha,
     previousToSha: preview.toSha,
@@ -159,44 +199,21 @@ export async function promoteMerge(options: PromoteOptions): Promise<PromoteResu
     local: { kind: 'unchanged' },
   };
   if (preview.upToDate) return unchanged;
-  if (preview.diverged && options.mode === 'ff-only') {
-    throw new GitStepError(
-      'git.diverged',
-      `${remote}/${to} has commits that ${remote}/${from} lacks: cannot fast-forward ${to} to ${from}`,
-      { hint: `iac promote ${from} ${to} --merge` },
-    );
-  }
+  throwIfAborted(options.signal);
+  await assertCleanTree(repo);
+  await pushTo(repo, options, sha);
+  const local = await followLocalBranch(repo, options.to, preview.localTo.sha, sha, options.onEvent);
+  return { ...unchanged, toSha: sha, fastForward: preview.fastForward, mergeCommit, upToDate: false, pushed: true, local };
+}
 
-  let target = preview.fromSha;
-  let mergeCommit: string | undefined;
-  if (preview.diverged) {
-    mergeCommit = await createMergeCommit({
-      cwd: repo.cwd,
-      base: preview.toSha,
-      incoming: preview.fromSha,
-      message: `Merge branch '${from}' into ${to}`,
-      strategy: options.strategy ?? (await pickMergeStrategy(repo.cwd)),
-      fromName: from,
-      toName: to,
-      conflictHint: `git switch ${to} && git pull --ff-only ${remote} ${to} && git merge ${remote}/${from}`,
-      signal,
-      onEvent,
-    });
-    target = mergeCommit;
-  }
-  throwIfAborted(signal);
-
-  await pushTo(repo, options, target);
-  const local = await followLocalBranch(repo, to, preview.localTo.sha, target, onEvent);
-  return {
-    ...unchanged,
-    toSha: target,
-    fastForward: preview.fastForward,
-    mergeCommit,
-    upToDate: false,
-    pushed: true,
-    local,
-  };
+/**
+ * Move `<remote>/<from>` onto `<remote>/<to>`: fast-forward, or (mode 'merge', diverged) a merge commit
+ * built outside the user's checkout; push `to` with a plain push (never forced); then let local `to`
+ * follow. Any failure or interrupt before the push leaves branch, HEAD, index, working tree, stash and
+ * local refs as they were.
+ */
+export async function promoteMerge(options: PromoteOptions): Promise<PromoteResult> {
+  return pushPromotion(options, await preparePromotion(options));
 }
 
 function validate(target: PromoteTarget): void {

@@ -13,6 +13,8 @@ export interface PushOptions {
   cwd: string;
   remote: string;
   branch: string;
+  /** The run's commit: exactly this is pushed, whatever the branch points at by then. */
+  sha: string;
   signal?: AbortSignal;
   onEvent?: GitEventListener;
 }
@@ -35,54 +37,59 @@ export interface PushResult {
   setUpstream: boolean;
 }
 
-/** What `pushBranch` would do, read-only and offline (for --dry-run). */
+/** What `pushCommit` would do, read-only and offline (for --dry-run). */
 export async function pushPlan(options: Omit<PushOptions, 'signal' | 'onEvent'>): Promise<PushPlan> {
   assertRemoteName(options.remote);
   assertBranchName(options.branch);
   // The raw URL may carry credentials: it stays inside this module.
-  const { rawUrl: _rawUrl, ...plan } = await planFor(await openRepo(options.cwd), options.remote, options.branch);
+  const { rawUrl: _rawUrl, ...plan } = await planFor(await openRepo(options.cwd), options.remote, options.branch, options.sha);
   return plan;
 }
 
-async function planFor(repo: GitRepo, remote: string, branch: string): Promise<PushPlan & { rawUrl: string }> {
-  const rawUrl = await repo.remoteUrl(remote);
+async function planFor(repo: GitRepo, remote: string, branch: string, sha: string): Promise<PushPlan & { rawUrl: string }> {
+  const [rawUrl, upstream] = await Promise.all([repo.remoteUrl(remote), repo.upstream(branch)]);
   return {
     remote,
     remoteUrl: stripCredentials(rawUrl),
     branch,
-    refspec: `refs/heads/${branch}:refs/heads/${branch}`,
-    sha: await localBranchSha(repo, branch),
-    setsUpstream: (await repo.upstream(branch)) === undefined,
+    // The SHA, never the branch name: a commit made while the run is under way is not pushed by it.
+    refspec: `${sha}:refs/heads/${branch}`,
+    sha,
+    setsUpstream: upstream === undefined,
     rawUrl,
   };
 }
 
 /**
- * Push exactly the branch's current commit. Fetches first and refuses (exit 3) when the remote has
- * commits we lack; never forces; a rejection is exit 10 with git's reason, an unreachable remote exit 4.
+ * Push exactly the run's commit to the branch. Never forces: a remote that has commits the SHA lacks
+ * rejects it (exit 10 with git's reason; `iac up`'s preflight already refused that case with exit 3);
+ * an unreachable remote is exit 4. The preflight fetched: no second fetch here.
  */
-export async function pushBranch(options: PushOptions): Promise<PushResult> {
-  const { remote, branch, signal, onEvent } = options;
+export async function pushCommit(options: PushOptions): Promise<PushResult> {
+  const { remote, branch, sha, signal, onEvent } = options;
   assertRemoteName(remote);
   assertBranchName(branch);
   const repo = await openRepo(options.cwd);
-  const { rawUrl, ...plan } = await planFor(repo, remote, branch);
-
-  await assertRemoteNotAhead(repo, { remote, branch, sha: plan.sha, signal, onEvent });
+  const { rawUrl, ...plan } = await planFor(repo, remote, branch, sha);
 
   throwIfAborted(signal); // before the push: nothing happened remotely, say so plainly
-  onEvent?.({ type: 'pushing', remote, refspec: plan.refspec, sha: plan.sha });
-  const args = ['push', '--porcelain', ...(plan.setsUpstream ? ['--set-upstream'] : []), '--', remote, plan.refspec];
+  onEvent?.({ type: 'pushing', remote, refspec: plan.refspec, sha });
   let output: string;
   try {
-    output = (await runGit(repo.cwd, args, { signal })).stdout;
+    output = (await runGit(repo.cwd, ['push', '--porcelain', '--', remote, plan.refspec], { signal })).stdout;
   } catch (error) {
-    throw pushError(error, remote, rawUrl, branch, plan.sha);
+    throw pushError(error, remote, rawUrl, branch, sha);
   }
   const pushed = parsePushPorcelain(output).find((ref) => ref.to === `refs/heads/${branch}`);
   const alreadyUpToDate = pushed?.flag === '=';
-  onEvent?.({ type: 'pushed', remote, refspec: plan.refspec, sha: plan.sha, alreadyUpToDate });
-  return { sha: plan.sha, refspec: plan.refspec, alreadyUpToDate, setUpstream: plan.setsUpstream };
+  // `--set-upstream` needs a branch as the source; with a SHA the tracking is set explicitly.
+  let setUpstream = false;
+  if (plan.setsUpstream && (await repo.resolve(`refs/heads/${branch}`)) !== undefined) {
+    const out = await runGit(repo.cwd, ['branch', `--set-upstream-to=${remote}/${branch}`, '--', branch], { okExitCodes: [128] });
+    setUpstream = out.exitCode === 0;
+  }
+  onEvent?.({ type: 'pushed', remote, refspec: plan.refspec, sha, alreadyUpToDate });
+  return { sha, refspec: plan.refspec, alreadyUpToDate, setUpstream };
 }
 
 /**
@@ -104,16 +111,6 @@ export async function assertRemoteNotAhead(
       { hint: `git pull --rebase ${remote} ${branch}` },
     );
   }
-}
-
-async function localBranchSha(repo: GitRepo, branch: string): Promise<string> {
-  const sha = await repo.resolve(`refs/heads/${branch}`);
-  if (!sha) {
-    throw new PreflightError('git.no-branch', `there is no local branch "${branch}"`, {
-      hint: `git switch -c ${branch}`,
-    });
-  }
-  return sha;
 }
 
 /**

@@ -1,18 +1,23 @@
-import { GitPluginError, simpleGit } from 'simple-git';
-import type { SimpleGitOptions } from 'simple-git';
 import { existsSync } from 'node:fs';
 import { InterruptedError, PreflightError, UsageError } from '../errors.js';
+import { runProcess, SpawnError } from '../util/run-process.js';
 import { stripCredentials } from './sanitize.js';
 
-/** A git command that exited non-zero. Internal: callers translate it into an IacError. */
+/** A git command that exited non-zero (or ran out of time). Internal: callers translate it into an IacError. */
 export class GitCommandError extends Error {
   constructor(
     readonly args: readonly string[],
     readonly exitCode: number,
     readonly stdout: string,
     readonly stderr: string,
+    /** The network deadline passed: the remote accepted the connection but did not answer in time. */
+    readonly timedOutAfterMs?: number,
   ) {
-    super(`git ${args[0] ?? ''} exited with ${exitCode}: ${stripCredentials(stderr.trim().split('\n').at(-1) ?? '')}`);
+    super(
+      timedOutAfterMs !== undefined
+        ? `git ${args[0] ?? ''}: no answer within ${Math.round(timedOutAfterMs / 1000)}s`
+        : `git ${args[0] ?? ''} exited with ${exitCode}: ${stripCredentials(stderr.trim().split('\n').at(-1) ?? '')}`,
+    );
     this.name = 'GitCommandError';
   }
 }
@@ -27,77 +32,57 @@ export interface RunGitOptions {
   signal?: AbortSignal;
   /** Exit codes that are answers rather than failures (e.g. 1 from `merge-base --is-ancestor`). */
   okExitCodes?: number[];
-  /** Only for commands whose `-c core.hooksPath=…` value iac chose itself (temporary worktrees). */
-  allowHooksPath?: boolean;
+}
+
+/** Commands that talk to a remote: they get the network deadline. */
+const NETWORK_COMMANDS = new Set(['fetch', 'push', 'ls-remote', 'pull', 'clone']);
+
+/** Default deadline of one network command; iac.yaml's `git.timeout` overrides it. */
+export const DEFAULT_GIT_NETWORK_TIMEOUT_MS = 120_000;
+let networkTimeoutMs = DEFAULT_GIT_NETWORK_TIMEOUT_MS;
+
+/** Set once per command from iac.yaml (`git.timeout`). */
+export function setGitNetworkTimeout(ms: number): void {
+  networkTimeoutMs = ms;
+}
+
+function gitEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    // Never block on a credential prompt; parse git's messages in one language.
+    GIT_TERMINAL_PROMPT: '0',
+    LC_ALL: 'C',
+    LANGUAGE: 'C',
+    // A stalled HTTP transfer ends on its own, even if iac itself is killed and cannot stop it.
+    GIT_HTTP_LOW_SPEED_LIMIT: process.env.GIT_HTTP_LOW_SPEED_LIMIT ?? '1',
+    GIT_HTTP_LOW_SPEED_TIME: process.env.GIT_HTTP_LOW_SPEED_TIME ?? '60',
+  };
 }
 
 /**
- * The user's own environment (GIT_SSH_COMMAND, SSH_ASKPASS, EDITOR, PAGER, GIT_CONFIG_*) is what makes
- * their git work, so simple-git's environment checks are relaxed for it; argv is built here from
- * validated names only (see names.ts), and the argv-level checks for `--upload-pack` & co stay on.
+ * Run one git command in `cwd` with an argument array (never a shell), directly — no wrapper
+ * library between iac and git: every call on `iac up`'s path is one process and nothing more.
+ * Network commands get a deadline; on expiry or Ctrl-C the whole process group (git-remote-http,
+ * ssh) is stopped.
  */
-const ENV_ALLOWANCES: SimpleGitOptions['unsafe'] = {
-  allowUnsafeAskPass: true,
-  allowUnsafeConfigPaths: true,
-  allowUnsafeConfigEnvCount: true,
-  allowUnsafeCredentialHelper: true,
-  allowUnsafeEditor: true,
-  allowUnsafePager: true,
-  allowUnsafeSshCommand: true,
-  allowUnsafeGitProxy: true,
-  allowUnsafeDiffExternal: true,
-  allowUnsafeTemplateDir: true,
-};
-
-function gitEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-  // Never block on a credential prompt; parse git's messages in one language.
-  env.GIT_TERMINAL_PROMPT = '0';
-  env.LC_ALL = 'C';
-  env.LANGUAGE = 'C';
-  return env;
-}
-
-/** Run one git command in `cwd` with an argument array (never a shell). */
 export async function runGit(cwd: string, args: string[], options: RunGitOptions = {}): Promise<GitOutput> {
   if (options.signal?.aborted) throw new InterruptedError();
   if (!existsSync(cwd)) throw new UsageError('git.no-dir', `${cwd} does not exist`);
-  let captured: GitOutput | undefined;
-  const git = simpleGit({
-    baseDir: cwd,
-    abort: options.signal,
-    trimmed: false,
-    unsafe: { ...ENV_ALLOWANCES, allowUnsafeHooksPath: options.allowHooksPath === true },
-    errors(error, result) {
-      // Keep exit code and both streams so callers can read git's reason.
-      const output = {
-        exitCode: result.exitCode,
-        stdout: Buffer.concat(result.stdOut).toString('utf8'),
-        stderr: Buffer.concat(result.stdErr).toString('utf8'),
-      };
-      if (error instanceof GitPluginError) return error;
-      if (result.exitCode === 0) return undefined;
-      if (/spawn \S+ ENOENT/.test(output.stderr)) return new Error('ENOENT: git not found');
-      captured = output; // simple-git wraps whatever we return in its own GitError: keep the facts here
-      return new Error(`git exited with ${result.exitCode}`);
-    },
-  }).env(gitEnv());
+  const timeoutMs = NETWORK_COMMANDS.has(args[0] ?? '') ? networkTimeoutMs : undefined;
+  let result;
   try {
-    const stdout = await git.raw(args);
-    return { stdout, stderr: '', exitCode: 0 };
+    result = await runProcess('git', args, { cwd, env: gitEnv(), ...(options.signal ? { signal: options.signal } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   } catch (error) {
-    if (error instanceof GitPluginError && error.plugin === 'abort') throw new InterruptedError();
-    if (options.signal?.aborted) throw new InterruptedError();
-    if (!captured && error instanceof Error && error.message.includes('ENOENT')) {
-      throw new PreflightError('git.missing', 'git is not installed or not on PATH', {
-        hint: 'install git (https://git-scm.com/downloads)',
-      });
+    if (error instanceof SpawnError && error.code === 'ENOENT') {
+      throw new PreflightError('git.missing', 'git is not installed or not on PATH', { hint: 'install git (https://git-scm.com/downloads)' });
     }
-    if (!captured) throw error;
-    if (options.okExitCodes?.includes(captured.exitCode)) return captured;
-    throw new GitCommandError(args, captured.exitCode, captured.stdout, captured.stderr);
+    throw error;
   }
+  if (result.aborted) throw new InterruptedError();
+  if (result.timedOut) throw new GitCommandError(args, -1, result.stdout, result.stderr, timeoutMs);
+  const exitCode = result.exitCode ?? -1;
+  if (exitCode === 0 || options.okExitCodes?.includes(exitCode)) return { stdout: result.stdout, stderr: result.stderr, exitCode };
+  throw new GitCommandError(args, exitCode, result.stdout, result.stderr);
 }
 
 /** Convenience: stdout trimmed. */

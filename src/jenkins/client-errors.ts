@@ -4,19 +4,23 @@
  */
 import { PreflightError, UnreachableError, UsageError } from '../errors.js';
 import { type JobRef, describeJob } from './paths.js';
+import type { HttpResponse } from './transport.js';
+import { remoteLine } from '../util/terminal-text.js';
 
 export const AUTH_HINT =
   'set IAC_JENKINS_USER and IAC_JENKINS_TOKEN (an API token from your Jenkins user page → Security), or add a ~/.netrc entry for the Jenkins host';
 
 /** 401 (bad credentials) or 403 (anonymous, or a missing permission named by X-Required-Permission). */
-export function authError(baseUrl: string, user: string | undefined, response: Response): UnreachableError {
+export function authError(baseUrl: string, user: string | undefined, response: HttpResponse): UnreachableError {
   if (response.status === 401) {
     return new UnreachableError('jenkins.unauthorized', `Jenkins at ${baseUrl} rejected the credentials${user ? ` of user ${user}` : ''} (401)`, {
       hint: AUTH_HINT,
     });
   }
-  const who = response.headers.get('x-you-are-authenticated-as');
-  const permission = response.headers.get('x-required-permission');
+  const rawWho = response.header('x-you-are-authenticated-as');
+  const rawPermission = response.header('x-required-permission');
+  const who = rawWho === undefined ? undefined : remoteLine(rawWho, 80);
+  const permission = rawPermission === undefined ? undefined : remoteLine(rawPermission, 120);
   if (!who || who === 'anonymous') {
     return new UnreachableError('jenkins.forbidden', `Jenkins at ${baseUrl} requires authentication (403)`, { hint: AUTH_HINT });
   }
@@ -28,10 +32,29 @@ export function authError(baseUrl: string, user: string | undefined, response: R
 }
 
 /** Any other unexpected status; 5xx is coded `jenkins.unavailable` (a restart: followBuild waits it out). */
-export function statusError(baseUrl: string, response: Response, what: string): UnreachableError {
+export function statusError(baseUrl: string, response: HttpResponse, what: string): UnreachableError {
   const code = response.status >= 500 ? 'jenkins.unavailable' : 'jenkins.http-error';
   return new UnreachableError(code, `Jenkins at ${baseUrl} answered ${response.status} ${response.statusText} for ${what}`.trim(), {
     hint: response.status === 503 ? 'Jenkins is starting or restarting; run the command again in a minute' : `check ${baseUrl} in a browser`,
+  });
+}
+
+/**
+ * A redirect where Jenkins answers directly: a single-sign-on front end sending an unauthenticated
+ * request to its login page. Whether a POST took effect is unknown (exit 4), never a Jenkins verdict.
+ */
+export function loginRedirect(baseUrl: string, location: string | undefined, what: string): UnreachableError {
+  let target = 'another page';
+  if (location) {
+    try {
+      const url = new URL(location, baseUrl);
+      target = remoteLine(`${url.origin}${url.pathname}`, 120);
+    } catch {
+      target = remoteLine(location, 120);
+    }
+  }
+  return new UnreachableError('jenkins.login-redirect', `Jenkins at ${baseUrl} redirected ${what} to ${target}, most likely a login page: the request was not authenticated`, {
+    hint: `use an API token, which single sign-on lets through: ${AUTH_HINT}`,
   });
 }
 

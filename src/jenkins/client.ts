@@ -1,7 +1,8 @@
 /**
  * A typed Jenkins REST client (protocols/jenkins.md): trigger, queue, builds, console, stop.
  * Authenticates with Basic user + API token (no crumb needed); without a token it uses a crumb bound
- * to the JSESSIONID session cookie. Idempotent GETs are retried; the trigger POST never is.
+ * to the JSESSIONID session cookie. All HTTP goes through one HttpTransport: idempotent GETs are
+ * retried under its one policy; the trigger POST never is.
  */
 import { BuildError, InterruptedError, PreflightError, UnreachableError, UsageError } from '../errors.js';
 import {
@@ -17,16 +18,18 @@ import {
 } from './model.js';
 import { type JobRef, describeJob, jobRefUrlPath, normalizeBaseUrl, queueIdFromLocation, resolveUnderBase } from './paths.js';
 import {
+  DEFAULT_MAX_JSON_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_RETRY,
-  Deadline,
+  type HttpRequest,
+  type HttpResponse,
+  HttpTransport,
   type RetryPolicy,
-  backoffDelay,
-  isTransientNetworkError,
-  sleep,
+  type RetrySession,
+  tooLarge,
   unreachable,
 } from './transport.js';
-import { AUTH_HINT, authError, jobNotFound, notBuildable, statusError, triggerRejected, unexpectedAnswer } from './client-errors.js';
+import { AUTH_HINT, authError, jobNotFound, loginRedirect, notBuildable, statusError, triggerRejected, unexpectedAnswer } from './client-errors.js';
 import { decodeConsoleBytes } from './console-decode.js';
 
 export type { RetryPolicy } from './transport.js';
@@ -40,6 +43,8 @@ export interface JenkinsClientOptions {
   retry?: RetryPolicy;
   /** Time to wait for response headers (and between body chunks while streaming). */
   requestTimeoutMs?: number;
+  /** JSON answers larger than this are refused. Default 8 MB. */
+  maxJsonBytes?: number;
 }
 
 export interface TriggerResult {
@@ -80,33 +85,28 @@ export interface ProgressiveStream {
   body: AsyncIterable<Uint8Array>;
 }
 
+/** The fields a follower needs, so Jenkins does not send (possibly huge) `buildsByBranchName` maps. */
+const BUILD_TREE =
+  'number,url,building,inProgress,result,timestamp,duration,estimatedDuration,queueId,actions[lastBuiltRevision[SHA1],remoteUrls,revision[hash],parameters[name,value]]';
+
 const CRUMB_FAILURE = /no valid crumb/i;
 function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '');
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-interface RequestOptions {
-  method?: 'GET' | 'POST';
-  headers?: Record<string, string>;
-  body?: string;
-  signal?: AbortSignal;
-  /** GETs only: retry 5xx and transient network errors. */
-  retry?: boolean;
-}
-
 export class JenkinsClient {
   /** Base URL with trailing slash and context path, without credentials: safe to show. */
   readonly baseUrl: string;
-  /** Body bytes received for console requests (the console benchmark reads this). */
+  /** Requests sent, and body bytes received for console requests (the console benchmark reads this). */
   readonly stats = { requests: 0, consoleBytes: 0 };
+  readonly retryPolicy: RetryPolicy;
+  private readonly http: HttpTransport;
   private readonly authorization: string | undefined;
   private readonly user: string | undefined;
-  readonly retryPolicy: RetryPolicy;
-  private readonly timeoutMs: number;
+  private readonly maxJsonBytes: number;
   private crumb: { field: string; value: string } | null | undefined;
   private sessionCookie: string | undefined;
-  private reached = false;
 
   constructor(opts: JenkinsClientOptions) {
     let parsed: URL;
@@ -117,10 +117,16 @@ export class JenkinsClient {
         hint: 'set jenkins.url in iac.yaml to e.g. https://ci.example.com/ (with any context path)',
       });
     }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new UsageError('jenkins.url', `Jenkins URL must be http:// or https://, not ${parsed.protocol}`, {
+        hint: 'set jenkins.url in iac.yaml to e.g. https://ci.example.com/',
+      });
+    }
     this.baseUrl = normalizeBaseUrl(opts.baseUrl);
     this.user = opts.user;
     this.retryPolicy = opts.retry ?? DEFAULT_RETRY;
-    this.timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.maxJsonBytes = opts.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
+    this.http = new HttpTransport({ baseUrl: this.baseUrl, policy: this.retryPolicy, timeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS });
     if (opts.user && opts.token) {
       if (parsed.protocol === 'http:' && !isLoopback(parsed.hostname) && !opts.allowInsecureHttp) {
         throw new PreflightError('jenkins.insecure-http', `refusing to send Jenkins credentials over plain http to ${parsed.host}`, {
@@ -139,6 +145,11 @@ export class JenkinsClient {
   /** Build URLs are built from our base URL, never taken from JSON (Jenkins' root URL may be internal). */
   buildUrl(job: JobRef, number: number): string {
     return `${this.jobUrl(job)}${number}/`;
+  }
+
+  /** A failure streak under this client's one retry policy (for readers that resume, like ConsoleReader). */
+  retries(signal: AbortSignal | undefined): RetrySession {
+    return this.http.retries(signal);
   }
 
   async getJob(job: JobRef, signal?: AbortSignal): Promise<JobInfo> {
@@ -166,8 +177,8 @@ export class JenkinsClient {
     const response = await this.post(url, { headers, ...(info.parameterized ? { body: form } : {}), signal }, () =>
       `the trigger of ${describeJob(job)} may or may not have queued a build`,
     );
-    await response.body?.cancel();
-    const location = response.headers.get('location');
+    response.discard();
+    const location = response.header('location');
     const queueId = queueIdFromLocation(location);
     if ((response.status === 201 || response.status === 303 || response.status === 302) && queueId !== undefined) {
       return {
@@ -182,10 +193,14 @@ export class JenkinsClient {
         hint: `open ${this.jobUrl(job)} to follow it (Jenkins older than 1.519 does not report queue items)`,
       });
     }
-    if (response.status === 302) {
+    if (response.status === 302 && this.isJobPage(location, job)) {
+      // Jenkins' own "not scheduled" answer: a 302 back to the job page (a QueueDecisionHandler vetoed it).
       throw new BuildError('NOT_BUILT', `Jenkins did not schedule ${describeJob(job)} (answered 302 without a queue item)`, {
         hint: `open ${this.jobUrl(job)}: a plugin may have vetoed the build, or the job is a multibranch project (use a branch job)`,
       });
+    }
+    if (response.status >= 300 && response.status < 400) {
+      throw loginRedirect(this.baseUrl, location, `the trigger of ${describeJob(job)}`);
     }
     throw triggerRejected(this.baseUrl, job, this.jobUrl(job), response.status, response.statusText);
   }
@@ -195,10 +210,38 @@ export class JenkinsClient {
     return json === undefined ? undefined : this.parse(() => parseQueueItem(json));
   }
 
-  /** The build, or undefined while it does not exist (404). */
+  /** `/queue/cancelItem?id=N`: true when Jenkins cancelled it (204, or 302 before 2.211), false when it had already left. */
+  async cancelQueueItem(queueId: number, signal?: AbortSignal): Promise<boolean> {
+    const response = await this.post(resolveUnderBase(this.baseUrl, `queue/cancelItem?id=${queueId}`), { signal }, () => `cancelling queue item ${queueId} may or may not have worked`);
+    response.discard();
+    if (response.status === 204 || response.status === 302 || response.status === 200) return true;
+    if (response.status === 404 || response.status === 500) return false;
+    throw statusError(this.baseUrl, response, `cancel queue item ${queueId}`);
+  }
+
+  /** The build, or undefined while it does not exist (404). Only the fields a follower needs are asked for. */
   async getBuild(job: JobRef, number: number, signal?: AbortSignal): Promise<BuildInfo | undefined> {
-    const json = await this.getJson(`${this.buildUrl(job, number)}api/json`, signal, () => undefined);
+    const json = await this.getJson(`${this.buildUrl(job, number)}api/json?tree=${BUILD_TREE}`, signal, () => undefined);
     return json === undefined ? undefined : this.parse(() => parseBuild(json));
+  }
+
+  /**
+   * Asks once, within `timeoutMs`, whether a build is still running: true / false, or undefined when
+   * Jenkins did not say (for the interrupt summary, which must not claim what it does not know).
+   */
+  async isBuilding(buildUrl: string, timeoutMs: number): Promise<boolean | undefined> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const response = await this.send({ method: 'GET', url: `${buildUrl.replace(/\/?$/, '/')}api/json?tree=building`, signal });
+      if (response.status !== 200) {
+        response.discard();
+        return undefined;
+      }
+      const json: unknown = JSON.parse(await response.text(64 * 1024, () => tooLarge(this.baseUrl, 'a build state', 64 * 1024)));
+      return isRecord(json) && typeof json.building === 'boolean' ? json.building : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Among the newest 100 builds, the one started from queue item `queueId` (after the queue forgot it). */
@@ -241,59 +284,40 @@ export class JenkinsClient {
    * is left for the next read (`nextStart` points at it).
    */
   async progressiveText(buildUrl: string, start: number, signal?: AbortSignal): Promise<ProgressiveChunk> {
-    const stream = await this.openProgressiveText(buildUrl, start, signal);
-    const parts: Uint8Array[] = [];
-    for await (const part of stream.body) parts.push(part);
-    if (stream.textSize < start) return { text: '', nextStart: start, moreData: stream.moreData };
-    const decoded = decodeConsoleBytes(Buffer.concat(parts));
-    return { text: decoded.text, nextStart: stream.textSize - decoded.pending.length, moreData: stream.moreData };
+    return this.http.retrying(signal, async () => {
+      const stream = await this.openProgressiveText(buildUrl, start, signal);
+      const parts: Uint8Array[] = [];
+      for await (const part of stream.body) parts.push(part);
+      if (stream.textSize < start) return { text: '', nextStart: start, moreData: stream.moreData };
+      const decoded = decodeConsoleBytes(Buffer.concat(parts));
+      return { text: decoded.text, nextStart: stream.textSize - decoded.pending.length, moreData: stream.moreData };
+    });
   }
 
-  /** Opens `logText/progressiveText?start=N`; the caller reads (and may lose) the body. */
+  /**
+   * Opens `logText/progressiveText?start=N`, once (the caller retries under `retries()`); the
+   * caller reads the body, which throws a TransportError if the connection breaks.
+   */
   async openProgressiveText(buildUrl: string, start: number, signal?: AbortSignal): Promise<ProgressiveStream> {
     const url = `${buildUrl.replace(/\/?$/, '/')}logText/progressiveText?start=${start}`;
-    for (let attempt = 0; ; attempt++) {
-      const deadline = new Deadline(this.timeoutMs, signal);
-      let response: Response;
-      try {
-        response = await this.fetchOnce(url, { signal: deadline.signal }, signal);
-      } catch (error) {
-        deadline.clear();
-        if (attempt + 1 < this.retryPolicy.attempts && this.retryable(error)) {
-          await sleep(backoffDelay(this.retryPolicy, attempt), signal);
-          continue;
-        }
-        throw this.networkFailure(error, signal);
-      }
-      if (response.status >= 500 && attempt + 1 < this.retryPolicy.attempts) {
-        deadline.clear();
-        await response.body?.cancel();
-        await sleep(backoffDelay(this.retryPolicy, attempt), signal);
-        continue;
-      }
-      if (response.status !== 200) {
-        deadline.clear();
-        await response.body?.cancel();
-        throw statusError(this.baseUrl, response, `console of ${buildUrl}`);
-      }
-      const textSize = Number(response.headers.get('x-text-size') ?? 'NaN');
-      if (!Number.isFinite(textSize)) {
-        deadline.clear();
-        await response.body?.cancel();
-        throw unexpectedAnswer(this.baseUrl, new UnexpectedJenkinsResponse('console response without X-Text-Size'));
-      }
-      return {
-        textSize,
-        moreData: response.headers.get('x-more-data') === 'true',
-        body: this.streamBody(response, deadline),
-      };
+    const response = await this.send({ method: 'GET', url, ...(signal ? { signal } : {}) });
+    if (response.status !== 200) {
+      response.discard();
+      if (response.status >= 300 && response.status < 400) throw loginRedirect(this.baseUrl, response.header('location'), `the console of ${buildUrl}`);
+      throw statusError(this.baseUrl, response, `console of ${buildUrl}`);
     }
+    const textSize = Number(response.header('x-text-size') ?? 'NaN');
+    if (!Number.isFinite(textSize)) {
+      response.discard();
+      throw unexpectedAnswer(this.baseUrl, new UnexpectedJenkinsResponse('console response without X-Text-Size'));
+    }
+    return { textSize, moreData: response.header('x-more-data') === 'true', body: this.countConsoleBytes(response) };
   }
 
   /** Asks Jenkins to abort the build (`/stop`, 302). The build ends ABORTED shortly after. */
   async stop(buildUrl: string, signal?: AbortSignal): Promise<void> {
     const response = await this.post(`${buildUrl.replace(/\/?$/, '/')}stop`, { signal }, () => `stopping ${buildUrl} may or may not have worked`);
-    await response.body?.cancel();
+    response.discard();
     if (response.status === 302 || response.status === 200 || response.status === 303) return;
     if (response.status === 404) {
       throw new UsageError('jenkins.build-not-found', `Jenkins build ${buildUrl} does not exist`, { hint: 'check the build URL' });
@@ -302,6 +326,24 @@ export class JenkinsClient {
   }
 
   // ——— internals ———
+
+  private async *countConsoleBytes(response: HttpResponse): AsyncGenerator<Uint8Array> {
+    for await (const chunk of response.chunks()) {
+      this.stats.consoleBytes += chunk.length;
+      yield chunk;
+    }
+  }
+
+  private isJobPage(location: string | undefined, job: JobRef): boolean {
+    if (!location) return true;
+    try {
+      const target = new URL(location, this.jobUrl(job));
+      const path = (p: string): string => decodeURIComponent(p).replace(/\/+$/, '');
+      return path(target.pathname) === path(new URL(this.jobUrl(job)).pathname);
+    } catch {
+      return false;
+    }
+  }
 
   private async getJobWithKind(job: JobRef, signal?: AbortSignal): Promise<JobInfo & { parameterized: boolean }> {
     const json = await this.getJson(`${this.jobUrl(job)}api/json`, signal, () => {
@@ -319,108 +361,84 @@ export class JenkinsClient {
     }
   }
 
-  /** GET + JSON with retries; a 404 is handed to `onNotFound`. Body read failures are retried too. */
-  private async getJson(pathOrUrl: string, signal: AbortSignal | undefined, onNotFound: () => undefined): Promise<unknown> {
+  /** GET + JSON under the retry policy (5xx and transient network failures); a 404 is handed to `onNotFound`. */
+  private getJson(pathOrUrl: string, signal: AbortSignal | undefined, onNotFound: () => undefined): Promise<unknown> {
     const url = /^https?:/.test(pathOrUrl) ? pathOrUrl : resolveUnderBase(this.baseUrl, pathOrUrl);
-    for (let attempt = 0; ; attempt++) {
-      const last = attempt + 1 >= this.retryPolicy.attempts;
-      const deadline = new Deadline(this.timeoutMs, signal);
-      try {
-        const response = await this.fetchOnce(url, { signal: deadline.signal }, signal);
-        if (response.status === 404) {
-          await response.body?.cancel();
-          return onNotFound();
-        }
-        if (response.status >= 500 && !last) {
-          await response.body?.cancel();
-          await sleep(backoffDelay(this.retryPolicy, attempt), signal);
-          continue;
-        }
-        if (response.status !== 200) {
-          await response.body?.cancel();
-          throw statusError(this.baseUrl, response, url);
-        }
-        const text = await response.text();
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          throw unexpectedAnswer(this.baseUrl, new UnexpectedJenkinsResponse(`${new URL(url).pathname} did not answer JSON`));
-        }
-      } catch (error) {
-        if (error instanceof UnreachableError || error instanceof UsageError || error instanceof InterruptedError) throw error;
-        if (!last && this.retryable(error)) {
-          await sleep(backoffDelay(this.retryPolicy, attempt), signal);
-          continue;
-        }
-        throw this.networkFailure(error, signal);
-      } finally {
-        deadline.clear();
+    const what = new URL(url).pathname;
+    return this.http.retrying(signal, async () => {
+      const response = await this.send({ method: 'GET', url, ...(signal ? { signal } : {}) });
+      if (response.status === 404) {
+        response.discard();
+        return onNotFound();
       }
-    }
+      if (response.status >= 300 && response.status < 400) {
+        response.discard();
+        throw loginRedirect(this.baseUrl, response.header('location'), `a request for ${what}`);
+      }
+      if (response.status !== 200) {
+        response.discard();
+        throw statusError(this.baseUrl, response, url);
+      }
+      const text = await response.text(this.maxJsonBytes, () => tooLarge(this.baseUrl, what, this.maxJsonBytes));
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw unexpectedAnswer(this.baseUrl, new UnexpectedJenkinsResponse(`${what} did not answer JSON`));
+      }
+    });
   }
 
-  private retryable(error: unknown): boolean {
-    return isTransientNetworkError(error, this.reached);
-  }
-
-  private async fetchOnce(url: string, init: RequestOptions, outerSignal: AbortSignal | undefined): Promise<Response> {
-    if (outerSignal?.aborted) throw new InterruptedError();
-    const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+  /** One exchange with our credentials; 401 and non-crumb 403 become auth errors at once. */
+  private async send(req: HttpRequest): Promise<HttpResponse> {
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
     if (this.authorization) headers.authorization = this.authorization;
     if (this.sessionCookie) headers.cookie = this.sessionCookie;
     this.stats.requests++;
-    const response = await fetch(url, {
-      method: init.method ?? 'GET',
-      headers,
-      body: init.body ?? null,
-      redirect: 'manual',
-      signal: init.signal ?? null,
-    });
-    this.reached = true;
+    const response = await this.http.send({ ...req, headers });
     if (response.status === 401 || (response.status === 403 && !(await this.isCrumbFailure(response)))) {
-      await response.body?.cancel().catch(() => undefined);
+      response.discard();
       throw authError(this.baseUrl, this.user, response);
     }
     return response;
   }
 
   /** 403 means a bad crumb, no authentication, or a missing permission; only the first is retried with a fresh crumb. */
-  private async isCrumbFailure(response: Response): Promise<boolean> {
+  private async isCrumbFailure(response: HttpResponse): Promise<boolean> {
     if (CRUMB_FAILURE.test(response.statusText)) return true;
-    const body = await response.clone().text().catch(() => '');
+    if (response.header('x-required-permission') || response.header('x-you-are-authenticated-as')) return false;
+    // A crumb refusal carries no permission headers; its body (an error page) names it.
+    const body = await response.text(64 * 1024, () => new Error('too large')).catch(() => '');
     return CRUMB_FAILURE.test(body);
   }
 
-  private networkFailure(error: unknown, signal: AbortSignal | undefined): Error {
-    if (signal?.aborted) return new InterruptedError();
-    if (error instanceof UnreachableError || error instanceof UsageError || error instanceof InterruptedError) return error;
-    return unreachable(this.baseUrl, error);
-  }
-
-  /** Sends a POST once (plus one resend when the crumb filter rejected it unprocessed). */
-  private async post(url: string, init: RequestOptions, unknownOutcome: () => string): Promise<Response> {
+  /** Sends a POST once (plus one resend when the crumb filter rejected it unprocessed), on a fresh connection. */
+  private async post(url: string, init: { headers?: Record<string, string>; body?: string; signal?: AbortSignal | undefined }, unknownOutcome: () => string): Promise<HttpResponse> {
     for (let crumbAttempt = 0; ; crumbAttempt++) {
       if (!this.authorization || crumbAttempt > 0) await this.ensureCrumb(init.signal, crumbAttempt > 0);
       const headers: Record<string, string> = { ...init.headers };
       if (this.crumb) headers[this.crumb.field] = this.crumb.value;
-      const deadline = new Deadline(this.timeoutMs, init.signal);
-      let response: Response;
+      let response: HttpResponse;
       try {
-        response = await this.fetchOnce(url, { ...init, method: 'POST', headers, signal: deadline.signal }, init.signal);
+        response = await this.send({
+          method: 'POST',
+          url,
+          headers,
+          ...(init.body !== undefined ? { body: init.body } : {}),
+          ...(init.signal ? { signal: init.signal } : {}),
+          freshConnection: true,
+        });
       } catch (error) {
         if (init.signal?.aborted) throw new InterruptedError();
         if (error instanceof UnreachableError || error instanceof InterruptedError) throw error;
         // Never resent: the server may have acted on it.
         throw unreachable(this.baseUrl, error, `did not answer: ${unknownOutcome()}`);
-      } finally {
-        deadline.clear();
       }
       if (response.status === 403 && crumbAttempt === 0) {
-        await response.body?.cancel();
+        response.discard();
         continue;
       }
       if (response.status === 403) {
-        await response.body?.cancel();
+        response.discard();
         throw new UnreachableError('jenkins.crumb', `Jenkins at ${this.baseUrl} rejected the request: no valid crumb (403)`, { hint: AUTH_HINT });
       }
       return response;
@@ -431,55 +449,35 @@ export class JenkinsClient {
   private async ensureCrumb(signal: AbortSignal | undefined, refresh: boolean): Promise<void> {
     if (this.crumb !== undefined && !refresh) return;
     const url = resolveUnderBase(this.baseUrl, 'crumbIssuer/api/json');
-    const deadline = new Deadline(this.timeoutMs, signal);
-    try {
-      const response = await this.fetchOnce(url, { signal: deadline.signal }, signal);
+    await this.http.retrying(signal, async () => {
+      const response = await this.send({ method: 'GET', url, ...(signal ? { signal } : {}) });
       if (response.status === 404) {
-        await response.body?.cancel();
+        response.discard();
         this.crumb = null;
         return;
       }
+      if (response.status >= 300 && response.status < 400) {
+        response.discard();
+        throw loginRedirect(this.baseUrl, response.header('location'), 'the crumb request');
+      }
       if (response.status !== 200) {
-        await response.body?.cancel();
+        response.discard();
         throw statusError(this.baseUrl, response, 'crumbIssuer');
       }
-      const cookies = response.headers.getSetCookie().map((cookie) => cookie.split(';')[0] ?? '');
+      const cookies = response.setCookies().map((cookie) => cookie.split(';')[0] ?? '');
       const session = cookies.filter((cookie) => /^JSESSIONID/i.test(cookie));
       if (session.length > 0) this.sessionCookie = session.join('; ');
-      const json = (await response.json()) as unknown;
+      let json: unknown;
+      try {
+        json = JSON.parse(await response.text(64 * 1024, () => tooLarge(this.baseUrl, 'crumbIssuer', 64 * 1024)));
+      } catch (error) {
+        if (error instanceof UnreachableError) throw error;
+        throw unexpectedAnswer(this.baseUrl, new UnexpectedJenkinsResponse('crumbIssuer did not answer JSON'));
+      }
       if (!isRecord(json) || typeof json.crumb !== 'string' || typeof json.crumbRequestField !== 'string') {
         throw unexpectedAnswer(this.baseUrl, new UnexpectedJenkinsResponse('crumbIssuer answer has no crumb'));
       }
       this.crumb = { field: json.crumbRequestField, value: json.crumb };
-    } catch (error) {
-      throw this.networkFailure(error, signal);
-    } finally {
-      deadline.clear();
-    }
-  }
-
-  private async *streamBody(response: Response, deadline: Deadline): AsyncGenerator<Uint8Array> {
-    if (!response.body) {
-      deadline.clear();
-      return;
-    }
-    const reader = response.body.getReader();
-    let finished = false;
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) {
-          finished = true;
-          return;
-        }
-        deadline.refresh();
-        this.stats.consoleBytes += value.byteLength;
-        yield value;
-      }
-    } finally {
-      deadline.clear();
-      // A consumer that stops early must not leave the connection half-read.
-      if (!finished) await reader.cancel().catch(() => undefined);
-    }
+    });
   }
 }

@@ -3,10 +3,8 @@
  * `X-Text-Size`. A connection dropped mid-body is resumed right after the last byte handed out, so
  * every byte of the console is yielded exactly once.
  */
-import { InterruptedError } from '../errors.js';
 import type { JenkinsClient } from './client.js';
 import { ConsoleDecoder } from './console-decode.js';
-import { backoffDelay, sleep, unreachable } from './transport.js';
 
 export class ConsoleReader {
   /** Raw log byte offset of the next byte to read. */
@@ -19,21 +17,25 @@ export class ConsoleReader {
     private readonly buildUrl: string,
   ) {}
 
-  /** One progressiveText exchange from `nextStart` to the current end of the log, yielded as text chunks. */
+  /**
+   * One progressiveText exchange from `nextStart` to the current end of the log, yielded as text
+   * chunks. Failures (opening or mid-body) are retried under the client's one retry policy; a
+   * retry resumes after the last byte handed out, and progress ends the failure streak.
+   */
   async *read(signal?: AbortSignal): AsyncGenerator<string> {
-    const policy = this.client.retryPolicy;
-    for (let failures = 0; ; ) {
+    const retries = this.client.retries(signal);
+    for (;;) {
       const start = this.nextStart;
-      const stream = await this.client.openProgressiveText(this.buildUrl, start, signal);
-      if (stream.textSize < start) {
-        // Jenkins resends the whole log when start is past its end; we already have those bytes.
-        for await (const _ of stream.body) void _;
-        this.moreData = stream.moreData;
-        return;
-      }
-      const decoder = new ConsoleDecoder();
       let emitted = 0;
       try {
+        const stream = await this.client.openProgressiveText(this.buildUrl, start, signal);
+        if (stream.textSize < start) {
+          // Jenkins resends the whole log when start is past its end; we already have those bytes.
+          for await (const _ of stream.body) void _;
+          this.moreData = stream.moreData;
+          return;
+        }
+        const decoder = new ConsoleDecoder();
         for await (const bytes of stream.body) {
           const chunk = decoder.push(bytes);
           if (chunk.bytes === 0) continue;
@@ -41,18 +43,15 @@ export class ConsoleReader {
           this.nextStart = start + emitted;
           yield chunk.text;
         }
+        const tail = decoder.end();
+        if (tail.bytes > 0) yield tail.text;
+        this.nextStart = stream.textSize - tail.incompleteBytes;
+        this.moreData = stream.moreData;
+        return;
       } catch (error) {
-        if (signal?.aborted) throw new InterruptedError();
-        if (emitted > 0) failures = 0;
-        if (++failures >= policy.attempts) throw unreachable(this.client.baseUrl, error, 'kept dropping the console stream');
-        await sleep(backoffDelay(policy, failures - 1), signal);
-        continue;
+        if (emitted > 0) retries.succeeded();
+        await retries.failed(error);
       }
-      const tail = decoder.end();
-      if (tail.bytes > 0) yield tail.text;
-      this.nextStart = stream.textSize - tail.incompleteBytes;
-      this.moreData = stream.moreData;
-      return;
     }
   }
 }

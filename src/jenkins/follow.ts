@@ -1,13 +1,20 @@
 /**
  * Follows a triggered build from its queue item to its result (protocols/jenkins.md §3.3, §4, §5),
  * as a stream of typed events. Never prints; the pipeline layer renders the events.
+ *
+ * Every wait has an end: the queue wait has a deadline (the item is cancelled when it passes), a
+ * build that does not appear is given up on, and once the build has ended the console is read
+ * until Jenkins says it is complete or no byte came for a grace period. Polls follow Jenkins'
+ * hints (PollSchedule). Retrying failed requests is the transport's job, not this loop's.
  */
-import { BuildError, UnreachableError, throwIfAborted } from '../errors.js';
+import { BuildError, BuildRevisionError, UnreachableError, throwIfAborted } from '../errors.js';
 import type { JenkinsClient } from './client.js';
 import { ConsoleReader, LineBuffer } from './console-reader.js';
-import { type BuildResult, type QueueState, pickRevision } from './model.js';
+import { type BuildResult, type QueueState, pickRevision, queueWaitHintMs } from './model.js';
 import { type JobRef, describeJob } from './paths.js';
+import { PollSchedule } from './poll-schedule.js';
 import { sleep } from './transport.js';
+import { remoteLine } from '../util/terminal-text.js';
 
 export type FinishedResult = BuildResult | 'CANCELLED';
 
@@ -16,13 +23,21 @@ export type BuildEvent =
   | { type: 'started'; number: number; url: string }
   | { type: 'log'; text: string }
   | { type: 'revision'; sha: string; matches: boolean | undefined }
-  | { type: 'finished'; result: FinishedResult; number?: number; url?: string; durationMs?: number };
+  | {
+      type: 'finished';
+      result: FinishedResult;
+      number?: number;
+      url?: string;
+      durationMs?: number;
+      /** False when the console was given up on: Jenkins kept announcing more data after the build ended. */
+      consoleComplete?: boolean;
+    };
 
 export interface FollowOptions {
   jobPath: JobRef;
   queueId: number;
   signal?: AbortSignal;
-  /** Queue and build status poll interval; default 1 s. The console is read once per poll. */
+  /** The longest wait between two polls of the queue item or the build; default 1 s (the console is read at least every 0.5 s). */
   pollIntervalMs?: number;
   /** The SHA that was pushed; the `revision` event says whether the build reports the same one. */
   expectedSha?: string;
@@ -30,50 +45,23 @@ export interface FollowOptions {
   consoleSink?: (chunk: string) => void | Promise<void>;
   /** How long a queue item may be unknown (404) before it was ever seen; default 30 s. */
   queueNotFoundGraceMs?: number;
-  /**
-   * How long polling rides out Jenkins being down (5xx, refused or dropped connections: a restart)
-   * beyond the client's per-request retries; default 2 min. Polling is idempotent, so waiting is safe.
-   */
-  outageToleranceMs?: number;
+  /** How long the item may wait in the queue before iac gives up (and cancels it); default 30 min. */
+  queueTimeoutMs?: number;
+  /** After the build ended, how long to wait for more console bytes while Jenkins still says "more data"; default 15 s. */
+  consoleGraceMs?: number;
+  /** Local clock, for tests. */
+  now?: () => number;
 }
 
-/** Error codes that mean "Jenkins is not answering right now", as opposed to "Jenkins said no". */
-const OUTAGE_CODES = new Set(['jenkins.unreachable', 'jenkins.unavailable']);
-
-/** Retries `fn` while Jenkins is out, for up to `outageToleranceMs` of continuous outage. */
-class OutageGuard {
-  private since: number | undefined;
-
-  constructor(private readonly opts: FollowOptions) {}
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    for (;;) {
-      try {
-        const value = await fn();
-        this.since = undefined;
-        return value;
-      } catch (error) {
-        await this.absorb(error);
-      }
-    }
-  }
-
-  /** Returns (after a pause) when the error is a tolerable outage, else rethrows it. */
-  async absorb(error: unknown): Promise<void> {
-    if (!(error instanceof UnreachableError) || !OUTAGE_CODES.has(error.code)) throw error;
-    this.since ??= Date.now();
-    if (Date.now() - this.since > (this.opts.outageToleranceMs ?? 120_000)) throw error;
-    await sleep(this.opts.pollIntervalMs ?? DEFAULT_POLL_MS, this.opts.signal);
-  }
-
-  recovered(): void {
-    this.since = undefined;
-  }
-}
-
-const DEFAULT_POLL_MS = 1000;
+export const DEFAULT_POLL_MS = 1000;
+export const DEFAULT_QUEUE_TIMEOUT_MS = 30 * 60_000;
+export const DEFAULT_CONSOLE_GRACE_MS = 15_000;
+/** The longest wait between console reads while a build runs (DESIGN: a line shows within 1 s). */
+const CONSOLE_REFRESH_MS = 500;
 /** A build that the queue says started may take a moment to be visible (transient 404). */
 const BUILD_APPEAR_TIMEOUT_MS = 60_000;
+/** While Jenkins says the build is still in post-production, its log may legitimately keep growing; this long at most. */
+const POST_PRODUCTION_LIMIT_MS = 10 * 60_000;
 
 export function shaMatches(reported: string, expected: string): boolean {
   const a = reported.toLowerCase();
@@ -82,24 +70,30 @@ export function shaMatches(reported: string, expected: string): boolean {
   return Math.min(a.length, b.length) >= 7 && (a.startsWith(b) || b.startsWith(a));
 }
 
-async function* waitForStart(
-  client: JenkinsClient,
-  opts: FollowOptions,
-  guard: OutageGuard,
-): AsyncGenerator<BuildEvent, { number: number; url: string } | 'CANCELLED'> {
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${Math.round(ms / 1000)}s`;
+}
+
+async function* waitForStart(client: JenkinsClient, opts: FollowOptions): AsyncGenerator<BuildEvent, { number: number; url: string } | 'CANCELLED'> {
   const { jobPath, queueId, signal } = opts;
-  const interval = opts.pollIntervalMs ?? DEFAULT_POLL_MS;
-  const firstPoll = Date.now();
+  const now = opts.now ?? Date.now;
+  const schedule = new PollSchedule(opts.pollIntervalMs ?? DEFAULT_POLL_MS);
+  const firstPoll = now();
+  const timeoutMs = opts.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
   let seen = false;
   let lastQueued = '';
+  let lastWhy: string | null = null;
   for (;;) {
     throwIfAborted(signal);
-    const item = await guard.run(() => client.getQueueItem(queueId, signal));
+    const item = await client.getQueueItem(queueId, signal);
+    let expectedAt: number | undefined;
     if (item === undefined) {
       // The queue forgets items 5 minutes after they left; the build remembers its queueId.
-      const found = await guard.run(() => client.findBuildByQueueId(jobPath, queueId, signal));
+      const found = await client.findBuildByQueueId(jobPath, queueId, signal);
       if (found) return found;
-      if (seen || Date.now() - firstPoll > (opts.queueNotFoundGraceMs ?? 30_000)) {
+      if (seen || now() - firstPoll > (opts.queueNotFoundGraceMs ?? 30_000)) {
         throw new UnreachableError('jenkins.queue-lost', `Jenkins queue item ${queueId} of ${describeJob(jobPath)} is gone and no build has that queue id`, {
           hint: `open ${client.jobUrl(jobPath)} to see whether the build ran`,
         });
@@ -111,26 +105,46 @@ async function* waitForStart(
       if (item.executable) return { number: item.executable.number, url: client.buildUrl(jobPath, item.executable.number) };
     } else {
       seen = true;
+      lastWhy = item.why;
       const key = `${item.state}\u0000${item.why ?? ''}`;
       if (key !== lastQueued) {
         lastQueued = key;
         yield { type: 'queued', why: item.why, state: item.state };
       }
+      const hint = queueWaitHintMs(item.why);
+      if (hint !== undefined) expectedAt = now() + hint;
     }
-    await sleep(interval, signal);
+    if (now() - firstPoll >= timeoutMs) {
+      // Cancel it so it cannot start unobserved later; if it just left the queue, follow it after all.
+      const cancelled = await client.cancelQueueItem(queueId, signal).catch(() => undefined);
+      if (cancelled === false) {
+        const again = await client.getQueueItem(queueId, signal);
+        if (again?.left && again.executable) return { number: again.executable.number, url: client.buildUrl(jobPath, again.executable.number) };
+      }
+      const reason = lastWhy ? ` (Jenkins says: ${remoteLine(lastWhy, 160)})` : '';
+      throw new UnreachableError(
+        'jenkins.queue-timeout',
+        `the build of ${describeJob(jobPath)} did not leave the Jenkins queue within ${formatDuration(timeoutMs)}${reason}; ${
+          cancelled === true ? 'iac cancelled queue item' : 'iac could not cancel queue item'
+        } ${queueId}`,
+        { hint: `check the executors and labels at ${client.baseUrl}computer/, or raise jenkins.queueTimeout in iac.yaml` },
+      );
+    }
+    await sleep(schedule.next(now(), expectedAt), signal);
   }
 }
 
 /**
  * queued* → started → (log | revision)* → finished. Cancelled in the queue: finished{CANCELLED}
- * without started. Ends when the build's `building` is false and the console has no more data.
+ * without started. Ends when the build's `building` is false and the console is complete (or has
+ * stayed silent for the grace period although Jenkins still announces more).
  */
 export async function* followBuild(client: JenkinsClient, opts: FollowOptions): AsyncGenerator<BuildEvent> {
   const { jobPath, signal, expectedSha, consoleSink } = opts;
-  const interval = opts.pollIntervalMs ?? DEFAULT_POLL_MS;
+  const now = opts.now ?? Date.now;
+  const graceMs = opts.consoleGraceMs ?? DEFAULT_CONSOLE_GRACE_MS;
 
-  const guard = new OutageGuard(opts);
-  const outcome = yield* waitForStart(client, opts, guard);
+  const outcome = yield* waitForStart(client, opts);
   if (outcome === 'CANCELLED') {
     yield { type: 'finished', result: 'CANCELLED' };
     return;
@@ -138,23 +152,28 @@ export async function* followBuild(client: JenkinsClient, opts: FollowOptions): 
   const { number, url } = outcome;
   yield { type: 'started', number, url };
 
+  // While the build runs the console is read at every poll; a line should show within a second.
+  const schedule = new PollSchedule(Math.min(opts.pollIntervalMs ?? DEFAULT_POLL_MS, CONSOLE_REFRESH_MS));
   const reader = new ConsoleReader(client, url);
   const lines = new LineBuffer();
   let revisionReported = false;
-  const appearDeadline = Date.now() + BUILD_APPEAR_TIMEOUT_MS;
+  const appearDeadline = now() + BUILD_APPEAR_TIMEOUT_MS;
+  let endedAt: number | undefined;
+  let lastByteAt = now();
   for (;;) {
     throwIfAborted(signal);
-    const status = await guard.run(() => client.getBuild(jobPath, number, signal));
+    const status = await client.getBuild(jobPath, number, signal);
     if (status === undefined) {
-      if (Date.now() > appearDeadline) {
+      if (now() > appearDeadline) {
         throw new UnreachableError('jenkins.build-lost', `Jenkins build ${describeJob(jobPath)} #${number} does not exist`, {
           hint: `open ${client.jobUrl(jobPath)} to see what happened to it`,
         });
       }
-      await sleep(interval, signal);
+      await sleep(schedule.next(now()), signal);
       continue;
     }
     const finished = !status.building;
+    if (finished) endedAt ??= now();
     if (!revisionReported) {
       const revision = pickRevision(status.revisions, expectedSha);
       const matches = revision && expectedSha ? shaMatches(revision.sha, expectedSha) : undefined;
@@ -164,32 +183,33 @@ export async function* followBuild(client: JenkinsClient, opts: FollowOptions): 
         yield { type: 'revision', sha: revision.sha, matches };
       }
     }
-    // While running: one console read per poll. Once finished: read until Jenkins says the log is complete.
-    for (;;) {
-      let received = 0;
-      try {
-        // A failed read keeps its offset: reading again continues after the last byte handed out.
-        for await (const text of reader.read(signal)) {
-          received += text.length;
-          await consoleSink?.(text);
-          const complete = lines.push(text);
-          if (complete !== undefined) yield { type: 'log', text: complete };
-        }
-        guard.recovered();
-      } catch (error) {
-        await guard.absorb(error);
-        continue;
-      }
-      if (!finished || !reader.moreData) break;
-      if (received === 0) await sleep(interval, signal);
+    // One console read per poll: everything from the last byte to the current end of the log.
+    for await (const text of reader.read(signal)) {
+      lastByteAt = now();
+      await consoleSink?.(text);
+      const complete = lines.push(text);
+      if (complete !== undefined) yield { type: 'log', text: complete };
     }
     if (finished) {
-      const rest = lines.flush();
-      if (rest !== undefined) yield { type: 'log', text: rest };
-      yield { type: 'finished', result: status.result ?? 'NOT_BUILT', number, url, durationMs: status.durationMs };
-      return;
+      const stillWriting = reader.moreData && status.inProgress === true && now() - (endedAt ?? now()) < POST_PRODUCTION_LIMIT_MS;
+      const silent = now() - lastByteAt >= graceMs;
+      if (!reader.moreData || (silent && !stillWriting)) {
+        const rest = lines.flush();
+        if (rest !== undefined) yield { type: 'log', text: rest };
+        yield {
+          type: 'finished',
+          result: status.result ?? 'NOT_BUILT',
+          number,
+          url,
+          durationMs: status.durationMs,
+          consoleComplete: !reader.moreData,
+        };
+        return;
+      }
     }
-    await sleep(interval, signal);
+    const expectedEnd =
+      !finished && status.timestamp !== undefined && status.estimatedDurationMs !== undefined ? status.timestamp + status.estimatedDurationMs : undefined;
+    await sleep(schedule.next(now(), expectedEnd), signal);
   }
 }
 
@@ -218,4 +238,17 @@ export function buildResultError(result: FinishedResult, ctx: BuildErrorContext)
       ? `open ${where || 'the job page'} to see who cancelled it, then run the command again`
       : `open ${where ? `${where}console` : 'the build console'} for the full log`;
   return new BuildError(result, messages[result], { hint, details: ctx.consoleTail ?? [] });
+}
+
+/** The build reported a revision other than the run's commit (exit 23): it did not build what was pushed. */
+export function buildRevisionError(reported: string, expected: string, result: FinishedResult, ctx: BuildErrorContext): BuildRevisionError {
+  const name = `${describeJob(ctx.job)}${ctx.number === undefined ? '' : ` #${ctx.number}`}`;
+  const outcome = result === 'SUCCESS' ? '' : ` (${result})`;
+  return new BuildRevisionError(
+    `Jenkins build ${name}${outcome} built commit ${reported}, not the pushed ${expected}${ctx.url ? `: ${ctx.url}` : ''}`,
+    {
+      hint: `check which revision the job checks out (it should build the GIT_SHA parameter, or the pushed branch): ${ctx.url ? `${ctx.url}console` : 'see the build console'}`,
+      details: ctx.consoleTail ?? [],
+    },
+  );
 }

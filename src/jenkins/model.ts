@@ -22,9 +22,13 @@ export interface BuildInfo {
   url: string;
   /** Finished iff false (never judge by `result`, which Pipeline may set early). */
   building: boolean;
+  /** Jenkins ≥ 2.369: true while the run (post-production included) is still writing; undefined when not exported. */
+  inProgress: boolean | undefined;
   result: BuildResult | null;
   timestamp: number | undefined;
   durationMs: number;
+  /** Jenkins' estimate from earlier builds (ms); undefined when it has none (-1). */
+  estimatedDurationMs: number | undefined;
   queueId: number | undefined;
   revisions: Revision[];
   parameters: Record<string, string>;
@@ -119,6 +123,26 @@ function extractParameters(actions: unknown): Record<string, string> {
   return parameters;
 }
 
+function estimate(value: unknown): number | undefined {
+  const ms = num(value);
+  return ms !== undefined && ms > 0 ? ms : undefined;
+}
+
+/**
+ * How long Jenkins says a queue item will wait, from its `why`: "In the quiet period. Expires in
+ * 4.6 sec" or "Build #9 is already in progress (ETA: 15 sec)" / "(ETA:15 sec)" (older versions).
+ * Minutes appear as "1 min 5 sec" / "2 min". undefined when the text holds no estimate.
+ */
+export function queueWaitHintMs(why: string | null): number | undefined {
+  if (!why) return undefined;
+  const match = /(?:Expires in|ETA:)\s*(?:(\d+(?:\.\d+)?)\s*min)?\s*(?:(\d+(?:\.\d+)?)\s*(?:sec|ms))?/.exec(why);
+  if (!match || (match[1] === undefined && match[2] === undefined)) return undefined;
+  const minutes = Number(match[1] ?? 0);
+  const tail = Number(match[2] ?? 0);
+  const isMs = /\d\s*ms\b/.test(match[0]);
+  return Math.round(minutes * 60_000 + (isMs ? tail : tail * 1000));
+}
+
 /** `GET /job/…/N/api/json` → build status. */
 export function parseBuild(json: unknown): BuildInfo {
   if (!isRecord(json)) throw new UnexpectedJenkinsResponse('build is not a JSON object');
@@ -130,9 +154,11 @@ export function parseBuild(json: unknown): BuildInfo {
     url: str(json.url) ?? '',
     // Absent `building` on an object with a result means finished; absent both means still running.
     building: typeof json.building === 'boolean' ? json.building : result === null,
+    inProgress: typeof json.inProgress === 'boolean' ? json.inProgress : undefined,
     result,
     timestamp: num(json.timestamp),
     durationMs: num(json.duration) ?? 0,
+    estimatedDurationMs: estimate(json.estimatedDuration),
     queueId: num(json.queueId),
     revisions: extractRevisions(json.actions),
     parameters: extractParameters(json.actions),

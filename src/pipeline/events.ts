@@ -9,6 +9,7 @@ export type PipelineEvent =
   | { type: 'plan'; steps: { id: StepId; title: string; actions: string[] }[]; skipped: { id: StepId; reason: string }[] }
   | { type: 'step.started'; step: StepId; title: string }
   | { type: 'step.progress'; step: StepId; message: string; subtask?: string }
+  | { type: 'step.subtask'; step: StepId; subtask: string; outcome: 'success' | 'failed'; message?: string }
   | { type: 'step.log'; step: StepId; text: string }
   | { type: 'step.link'; step: StepId; label: string; url: string }
   | { type: 'step.warning'; step: StepId; message: string }

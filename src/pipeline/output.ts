@@ -2,6 +2,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { Writable } from 'node:stream';
 import { isIacError } from '../errors.js';
 import type { Redactor } from '../util/redact.js';
+import { sanitizeTerminalText } from '../util/terminal-text.js';
 import type { EventSink, PipelineEvent } from './events.js';
 
 export type OutputMode = 'tty' | 'plain' | 'json';
@@ -75,10 +76,12 @@ export class Output {
 
   /** One-line message, the failing part, and the next command to run. */
   error(error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
+    // Messages and details may quote servers (a console tail, a pod's message): no control sequences.
+    const plain = (text: string): string => sanitizeTerminalText(text, { color: false });
+    const message = plain(error instanceof Error ? error.message : String(error));
     const lines = [`${this.chalk.red('✗')} ${message}`];
     if (isIacError(error)) {
-      for (const detail of error.details) lines.push(`  ${detail}`);
+      for (const detail of error.details) lines.push(`  ${plain(detail)}`);
       if (error.hint) lines.push(`  ${this.chalk.cyan('hint:')} ${error.hint}`);
     } else if (error instanceof Error && error.stack) {
       lines.push(this.chalk.dim(error.stack.split('\n').slice(1, 4).join('\n')));

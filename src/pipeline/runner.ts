@@ -1,14 +1,18 @@
-import { Listr, type ListrTask } from 'listr2';
 import { exitCodeOf, InterruptedError, isIacError, type ExitCodeValue } from '../errors.js';
+import { sanitizeTerminalText } from '../util/terminal-text.js';
 import type { Output } from './output.js';
 import { PlainRenderer } from './plain-renderer.js';
+import { TtyView } from './tty-view.js';
 import type { Plan, Step, StepContext, StepReport, SubtaskHandle } from './types.js';
+import { SilentView, type RunView, type ViewEvent } from './view.js';
 
 export interface RunnerOptions {
   output: Output;
   signal: AbortSignal;
   runDir: string;
   verbose: boolean;
+  /** Defaults to the view for the output's mode (live list, plain lines, JSON only). */
+  view?: RunView;
 }
 
 export interface RunOutcome {
@@ -17,182 +21,157 @@ export interface RunOutcome {
   error?: unknown;
   /** Lines saying what kept running remotely after an interruption. */
   stillRunning: string[];
+  /** About the run as a whole (e.g. the local branch moved while it ran). */
+  warnings: string[];
 }
 
-/** listr2's task wrapper as handed to a task function. */
-type AnyTask = Parameters<ListrTask['task']>[1];
+export function viewFor(output: Output, verbose: boolean): RunView {
+  if (output.mode === 'tty') return new TtyView(output, verbose);
+  if (output.mode === 'plain') return new PlainRenderer(output, verbose);
+  return new SilentView();
+}
 
 /**
- * Runs a plan's steps in order on listr2. On a TTY listr2's live renderer draws the task list;
- * otherwise listr2 runs silently and the plain renderer (timestamped lines) or the --json event
- * stream shows the same events. The first failing step stops the run.
+ * Runs a plan's steps in order: the first failing step stops the run. Every step reports through
+ * its StepContext; each report becomes one event, recorded (events.ndjson, --json) and shown by the
+ * view — one seam, one call per event.
  */
 export async function runPlan(plan: Plan, options: RunnerOptions): Promise<RunOutcome> {
   const { output } = options;
-  const plain = output.mode === 'plain' ? new PlainRenderer(output) : undefined;
-  const reports: StepReport[] = plan.steps.map((step) => ({
-    id: step.id,
-    title: step.title,
-    outcome: 'not-run',
-    durationMs: 0,
-    links: [],
-    warnings: [],
-  }));
+  const view = options.view ?? viewFor(output, options.verbose);
+  // Steps relay what servers say: no control sequence of theirs reaches a terminal or a record.
+  const color = output.mode === 'tty' && output.chalk.level > 0;
+  const dispatch = (raw: ViewEvent): void => {
+    const event = cleanText(raw, color);
+    if (event.type !== 'step.live') output.emit(event);
+    view.event(event);
+  };
+  const reports: StepReport[] = plan.steps.map((step) => ({ id: step.id, title: step.title, outcome: 'not-run', durationMs: 0, links: [], warnings: [] }));
   const started = new Set<Step>();
 
-  const tasks: ListrTask[] = plan.steps.map((step, index) => ({
-    title: step.title,
-    // --verbose on a TTY: keep the whole console / task stream under the task, not just its last line.
-    ...(options.verbose ? { rendererOptions: { outputBar: Infinity, persistentOutput: true } } : {}),
-    task: async (_ctx: unknown, task: AnyTask): Promise<void> => {
-      const report = reports[index] as StepReport;
-      started.add(step);
-      const begin = performance.now();
-      output.emit({ type: 'step.started', step: step.id, title: step.title });
-      plain?.stepStarted(step);
-      try {
-        if (options.signal.aborted) throw new InterruptedError();
-        const result = await step.run(stepContext(step, task, report, options, plain));
-        report.outcome = 'success';
-        if (result.summary !== undefined) {
-          report.summary = result.summary;
-          if (output.mode === 'tty') task.title = `${step.title}: ${output.redactor.redact(result.summary)}`;
-        }
-      } catch (error) {
-        report.outcome = error instanceof InterruptedError || options.signal.aborted ? 'interrupted' : 'failed';
-        report.summary = error instanceof Error ? error.message : String(error);
-        throw error;
-      } finally {
-        report.durationMs = performance.now() - begin;
-        output.emit({
-          type: 'step.finished',
-          step: step.id,
-          outcome: report.outcome,
-          durationMs: Math.round(report.durationMs),
-          ...(report.summary !== undefined ? { summary: report.summary } : {}),
-          ...(report.links.length > 0 ? { links: report.links } : {}),
-        });
-        plain?.stepFinished(step, report);
-      }
-    },
-  }));
-
-  const listr = new Listr(tasks, {
-    renderer: output.mode === 'tty' ? 'default' : 'silent',
-    fallbackRenderer: 'silent',
-    exitOnError: true,
-    registerSignalListeners: false,
-    collectErrors: false,
-    rendererOptions: { collapseSubtasks: false, collapseErrors: false, showErrorMessage: true },
-  });
+  const runStep = async (step: Step): Promise<void> => {
+    const report = reports[plan.steps.indexOf(step)] as StepReport;
+    started.add(step);
+    const begin = performance.now();
+    dispatch({ type: 'step.started', step: step.id, title: step.title });
+    try {
+      if (options.signal.aborted) throw new InterruptedError();
+      await plan.guard?.beforeStep(step.id, options.signal);
+      const result = await step.run(stepContext(step, report, options, dispatch, view));
+      report.outcome = 'success';
+      if (result.summary !== undefined) report.summary = result.summary;
+    } catch (error) {
+      report.outcome = error instanceof InterruptedError || options.signal.aborted ? 'interrupted' : 'failed';
+      report.summary = error instanceof Error ? error.message : String(error);
+      throw error;
+    } finally {
+      report.durationMs = performance.now() - begin;
+      dispatch({
+        type: 'step.finished',
+        step: step.id,
+        outcome: report.outcome,
+        durationMs: Math.round(report.durationMs),
+        ...(report.summary !== undefined ? { summary: report.summary } : {}),
+        ...(report.links.length > 0 ? { links: report.links } : {}),
+      });
+    }
+  };
 
   let error: unknown;
+  let warnings: string[] = [];
+  dispatch({ type: 'run.started', command: plan.command, environment: plan.environment, branch: plan.branch, sha: plan.sha, runDir: options.runDir });
   try {
-    await listr.run();
+    await view.run(plan.steps, runStep);
+    if (plan.guard) warnings = await plan.guard.afterSteps(options.signal);
   } catch (caught) {
     error = options.signal.aborted && !isIacError(caught) ? new InterruptedError() : caught;
   }
   const stillRunning = error instanceof InterruptedError
-    ? [...started].map((step) => step.onInterrupt?.()).filter((line): line is string => !!line)
+    ? (await Promise.all([...started].map((step) => step.onInterrupt?.()))).filter((line): line is string => !!line)
     : [];
-  return { exitCode: error === undefined ? 0 : exitCodeOf(error), reports, error, stillRunning };
+  return { exitCode: error === undefined ? 0 : exitCodeOf(error), reports, error, stillRunning, warnings };
 }
 
-function stepContext(step: Step, task: AnyTask, report: StepReport, options: RunnerOptions, plain: PlainRenderer | undefined): StepContext {
+/** The event with its free text sanitized (colour kept only for a colour terminal). */
+function cleanText(event: ViewEvent, color: boolean): ViewEvent {
+  const clean = (text: string): string => sanitizeTerminalText(text, { color });
+  switch (event.type) {
+    case 'step.progress':
+    case 'step.warning':
+      return { ...event, message: clean(event.message) };
+    case 'step.subtask':
+      return event.message === undefined ? event : { ...event, message: clean(event.message) };
+    case 'step.log':
+    case 'step.live':
+      return { ...event, text: clean(event.text) };
+    case 'step.finished':
+      return event.summary === undefined ? event : { ...event, summary: clean(event.summary) };
+    default:
+      return event;
+  }
+}
+
+function stepContext(step: Step, report: StepReport, options: RunnerOptions, dispatch: (event: ViewEvent) => void, view: RunView): StepContext {
   const { output } = options;
-  const tty = output.mode === 'tty';
   return {
     signal: options.signal,
     runDir: options.runDir,
     verbose: options.verbose,
-    progress(message) {
-      output.emit({ type: 'step.progress', step: step.id, message });
-      if (tty) task.output = output.redactor.redact(message);
-      plain?.progress(step, message);
-    },
-    liveLine(text) {
-      if (tty && !options.verbose) task.output = output.redactor.redact(text);
-    },
-    log(text) {
-      output.emit({ type: 'step.log', step: step.id, text });
-      if (!options.verbose) return;
-      if (tty) task.output = output.redactor.redact(text);
-      plain?.log(step, text);
-    },
+    progress: (message) => dispatch({ type: 'step.progress', step: step.id, message }),
+    liveLine: (text) => dispatch({ type: 'step.live', step: step.id, text }),
+    log: (text) => dispatch({ type: 'step.log', step: step.id, text }),
     link(label, url) {
       report.links.push({ label, url });
-      output.emit({ type: 'step.link', step: step.id, label, url });
-      plain?.progress(step, `${label}: ${url}`);
+      dispatch({ type: 'step.link', step: step.id, label, url });
     },
     warn(message) {
       report.warnings.push(message);
-      output.emit({ type: 'step.warning', step: step.id, message });
-      if (tty) task.output = output.redactor.redact(`⚠ ${message}`);
-      plain?.warn(step, message);
+      dispatch({ type: 'step.warning', step: step.id, message });
     },
-    secret(value) {
-      output.redactor.add(value);
-    },
+    secret: (value) => output.redactor.add(value),
     async subtasks(titles, body) {
-      const handles = titles.map((title) => new Subtask(title, (message) => {
-        output.emit({ type: 'step.progress', step: step.id, subtask: title, message });
-        plain?.progress(step, message, title);
-      }));
-      if (!tty) return body(handles);
-      const sub = task.newListr(
-        handles.map((handle) => ({ title: handle.title, task: (_: unknown, subTask: AnyTask) => handle.attach(subTask, output) })),
-        { concurrent: true, exitOnError: false },
-      );
+      const handles = titles.map((title) => new Subtask(title, step, dispatch));
       const bodyDone = body(handles).finally(() => handles.forEach((h) => h.settleIfPending()));
-      const [, bodyResult] = await Promise.allSettled([sub.run(), bodyDone]);
+      const [, bodyResult] = await Promise.allSettled([view.subtasks(step, new Map(handles.map((h) => [h.title, h.done]))), bodyDone]);
       if (bodyResult.status === 'rejected') throw bodyResult.reason;
     },
   };
 }
 
-/** A subtask whose completion is driven from outside (a watch event), rendered by listr2 on a TTY. */
+/** A subtask whose completion is driven from outside (a watch event); each change is one event. */
 class Subtask implements SubtaskHandle {
-  private task: AnyTask | undefined;
-  private redact: (text: string) => string = (text) => text;
   private resolve!: () => void;
   private reject!: (error: Error) => void;
   private settled = false;
-  private readonly done = new Promise<void>((resolve, reject) => {
+  readonly done = new Promise<void>((resolve, reject) => {
     this.resolve = resolve;
     this.reject = reject;
   });
 
   constructor(
     readonly title: string,
-    private readonly onProgress: (message: string) => void,
+    private readonly step: Step,
+    private readonly dispatch: (event: ViewEvent) => void,
   ) {
     this.done.catch(() => undefined);
   }
 
-  attach(task: AnyTask, output: Output): Promise<void> {
-    this.task = task;
-    this.redact = (text) => output.redactor.redact(text);
-    return this.done;
-  }
-
   progress(message: string): void {
-    this.onProgress(message);
-    if (this.task) this.task.output = this.redact(message);
+    if (!this.settled) this.dispatch({ type: 'step.progress', step: this.step.id, subtask: this.title, message });
   }
 
   succeed(message?: string): void {
-    if (message !== undefined) {
-      this.onProgress(message);
-      if (this.task) this.task.title = `${this.title}: ${this.redact(message)}`;
-    }
+    if (this.settled) return;
     this.settled = true;
+    this.dispatch({ type: 'step.subtask', step: this.step.id, subtask: this.title, outcome: 'success', ...(message !== undefined ? { message } : {}) });
     this.resolve();
   }
 
   fail(message: string): void {
-    this.onProgress(message);
+    if (this.settled) return;
     this.settled = true;
-    this.reject(new Error(this.redact(message)));
+    this.dispatch({ type: 'step.subtask', step: this.step.id, subtask: this.title, outcome: 'failed', message });
+    this.reject(new Error(message));
   }
 
   settleIfPending(): void {

@@ -23,7 +23,7 @@ export function printSummary(output: Output, plan: Plan, outcome: RunOutcome, ru
     for (const warning of report.warnings) output.info(`    ${c.yellow('!')} ${warning}`);
   }
   for (const skipped of plan.skipped) output.info(`  ${c.dim(`${MARK.skipped} ${skipped.id.padEnd(width)}         skipped: ${skipped.reason}`)}`);
-  for (const line of outcome.stillRunning) output.info(`  ${c.yellow('!')} ${line}`);
+  for (const line of [...outcome.stillRunning, ...outcome.warnings]) output.info(`  ${c.yellow('!')} ${line}`);
   const logs = relative(process.cwd(), runDir) || runDir;
   output.info(c.dim(`  logs: ${logs.startsWith('..') ? runDir : logs}`));
 }

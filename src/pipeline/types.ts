@@ -58,13 +58,27 @@ export interface SkippedStep {
   reason: string;
 }
 
+/**
+ * Checks around the run's steps that are about the run as a whole (the branch it deploys moving
+ * under it). `beforeStep` may throw to stop the run before a step changes anything; `afterSteps`
+ * may throw to fail a run whose steps all succeeded, and returns warnings for the summary.
+ */
+export interface RunGuard {
+  /** Called once before the preflight: notes the state the run starts from. */
+  start(signal: AbortSignal): Promise<void>;
+  beforeStep(id: StepId, signal: AbortSignal): Promise<void>;
+  afterSteps(signal: AbortSignal): Promise<string[]>;
+}
+
 export interface Plan {
   command: string;
   environment: string;
   branch: string;
+  /** The one commit the run deploys, bound before anything runs. */
   sha: string;
   steps: Step[];
   skipped: SkippedStep[];
+  guard?: RunGuard;
 }
 
 export type StepOutcome = 'success' | 'failed' | 'skipped' | 'interrupted' | 'not-run';

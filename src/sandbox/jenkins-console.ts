@@ -62,6 +62,33 @@ export class GeneratedLines implements ConsoleText {
   }
 }
 
+/** One line of `size` bytes (the last is "\n"), a repeating pattern: any range is cheap, nothing is held. */
+export class LongLine implements ConsoleText {
+  private static readonly PATTERN = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz-'.repeat(1771), 'utf8');
+
+  constructor(readonly size: number) {}
+
+  read(start: number, end: number): Buffer {
+    const from = Math.max(0, start);
+    const to = Math.min(this.size, end);
+    if (to <= from) return Buffer.alloc(0);
+    const out = Buffer.allocUnsafe(to - from);
+    const pattern = LongLine.PATTERN;
+    for (let i = from; i < to; ) {
+      if (i === this.size - 1) {
+        out[i - from] = 0x0a;
+        i++;
+        continue;
+      }
+      const at = i % pattern.length;
+      const n = Math.min(pattern.length - at, to - i, this.size - 1 - i);
+      pattern.copy(out, i - from, at, at + n);
+      i += n;
+    }
+    return out;
+  }
+}
+
 /** Several texts one after another. */
 export class ConcatText implements ConsoleText {
   readonly size: number;

@@ -27,6 +27,8 @@ export interface SandboxBuildScenario {
   consoleLines?: string[] | number;
   /** Byte width of each generated line including "\n" (min 22). Default 64. */
   consoleLineBytes?: number;
+  /** After the console lines: one generated line of this many bytes (a 40 MB single-line console, produced lazily). */
+  consoleLongLineBytes?: number;
   /**
    * The git revision the build reports (BuildData.lastBuiltRevision, or SCMRevisionAction for
    * multibranch branches). Default: the GIT_SHA parameter of the trigger; null: report none.
@@ -44,6 +46,11 @@ export interface SandboxJob {
   disabled?: boolean;
   /** The job's quiet period when a trigger has no `delay`. Default: the sandbox's (5000, as Jenkins). */
   quietPeriodMs?: number;
+  /**
+   * The quiet period applies even when the trigger passes `delay=0sec`: a stand-in for a Jenkins
+   * whose items sit in the quiet period anyway ("In the quiet period. Expires in N sec").
+   */
+  quietPeriodAlways?: boolean;
   builds: SandboxBuildScenario[];
   /** Finished builds that exist before any trigger (oldest first), for `iac status`. */
   history?: Array<{ result: SandboxBuildResult; revision?: string; ageMs?: number; durationMs?: number }>;
@@ -74,6 +81,15 @@ export interface JenkinsSandboxFaults {
   triggerAnswerDelayMs?: number;
   /** The trigger POST is recorded and queued, then answered with this status (e.g. 502 from a proxy). */
   triggerStatus?: number;
+  /** `X-More-Data: true` on every console answer, also after the build ended (a broken proxy or plugin). */
+  moreDataForever?: boolean;
+  /**
+   * A single-sign-on front end: requests with these methods (default POST) are answered 302 to
+   * `location` and never reach Jenkins.
+   */
+  loginRedirect?: { location: string; methods?: Array<'GET' | 'POST'> };
+  /** Every `api/json` answer carries this many extra bytes (a padding field; `tree=` ignored): a huge body. */
+  jsonPaddingBytes?: number;
 }
 
 export interface JenkinsSandboxOptions {

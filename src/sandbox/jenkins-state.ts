@@ -3,7 +3,7 @@
  * the builds, and their JSON exactly as Jenkins exports it (protocols/jenkins.md §3, §4, §7).
  * Time-driven and lazy: `tick(now)` moves queue items along; nothing runs on timers.
  */
-import { ConcatText, type ConsoleText, GeneratedLines, PrefixText, text } from './jenkins-console.js';
+import { ConcatText, type ConsoleText, GeneratedLines, LongLine, PrefixText, text } from './jenkins-console.js';
 import type { JenkinsSandboxOptions, SandboxBuildResult, SandboxBuildScenario, SandboxJob } from './jenkins-scenario.js';
 
 const CLASS = {
@@ -206,6 +206,12 @@ export class SandboxState {
 
   quietPeriodMs(job: JobState): number {
     return job.def.quietPeriodMs ?? this.options.quietPeriodMs ?? 5000;
+  }
+
+  /** The delay a trigger gets: its `delay` parameter, unless the job keeps its quiet period regardless. */
+  triggerDelayMs(job: JobState, requested: number | undefined): number {
+    if (requested === undefined || job.def.quietPeriodAlways) return Math.max(requested ?? 0, this.quietPeriodMs(job));
+    return requested;
   }
 
   /** Moves queue items along to `now`: quiet period → blocked → buildable → started | cancelled. */
@@ -577,6 +583,6 @@ function consoleHeader(job: JobState, user: string | undefined, revision: string
 
 function bodyText(scenario: SandboxBuildScenario): ConsoleText {
   const lines = scenario.consoleLines ?? ['+ ./deploy.sh', 'deploying…', 'done'];
-  if (typeof lines === 'number') return new GeneratedLines(lines, scenario.consoleLineBytes);
-  return text(lines.map((line) => `${line}\n`).join(''));
+  const body = typeof lines === 'number' ? new GeneratedLines(lines, scenario.consoleLineBytes) : text(lines.map((line) => `${line}\n`).join(''));
+  return scenario.consoleLongLineBytes ? new ConcatText([body, new LongLine(scenario.consoleLongLineBytes)]) : body;
 }

@@ -201,7 +201,9 @@ export async function startJenkinsSandbox(options: JenkinsSandboxOptions = {}): 
     return `http://${req.headers.host ?? '127.0.0.1'}${contextPath}/${path}`;
   }
 
-  function json(res: ServerResponse, url: URL, value: Record<string, unknown>): void {
+  function json(res: ServerResponse, url: URL, value: Record<string, unknown>): void | Promise<void> {
+    const padding = sandbox.faults.jsonPaddingBytes;
+    if (padding) return sendPaddedJson(res, value, padding);
     const tree = url.searchParams.get('tree');
     if (!tree) return sendJson(res, value);
     try {
@@ -210,6 +212,19 @@ export async function startJenkinsSandbox(options: JenkinsSandboxOptions = {}): 
       if (error instanceof TreeSyntaxError) return sendError(res, 400, error.message);
       throw error;
     }
+  }
+
+  /** `{"padding":"xxxx…", …value}`, streamed: a body of any size without building it in memory. */
+  async function sendPaddedJson(res: ServerResponse, value: Record<string, unknown>, bytes: number): Promise<void> {
+    res.statusCode = 200;
+    res.setHeader('content-type', 'application/json;charset=UTF-8');
+    const block = Buffer.alloc(65_536, 'x');
+    res.write('{"padding":"');
+    for (let left = bytes; left > 0 && !res.destroyed; left -= block.length) {
+      if (!res.write(left >= block.length ? block : block.subarray(0, left))) await drained(res);
+    }
+    const rest = JSON.stringify(value);
+    res.end(`"${rest === '{}' ? '' : ','}${rest.slice(1)}`);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -227,6 +242,14 @@ export async function startJenkinsSandbox(options: JenkinsSandboxOptions = {}): 
     const now = Date.now();
     if (faults.unavailableUntil !== undefined && now < faults.unavailableUntil) {
       return sendError(res, 503, 'Service Unavailable', { 'content-type': 'text/html;charset=utf-8' });
+    }
+    const redirect = faults.loginRedirect;
+    if (redirect && (redirect.methods ?? ['POST']).includes((req.method ?? 'GET') as 'GET' | 'POST')) {
+      req.resume();
+      res.statusCode = 302;
+      res.setHeader('location', redirect.location);
+      res.setHeader('content-type', 'text/html;charset=utf-8');
+      return void res.end('<html><body>Redirecting to the login page…</body></html>\n');
     }
     const url = new URL(req.url ?? '/', 'http://sandbox');
     if (!url.pathname.startsWith(`${contextPath}/`)) return sendError(res, 404, 'Not Found');
@@ -289,7 +312,7 @@ export async function startJenkinsSandbox(options: JenkinsSandboxOptions = {}): 
     return sendJson(res, { _class: 'hudson.security.csrf.DefaultCrumbIssuer', crumb, crumbRequestField: 'Jenkins-Crumb' });
   }
 
-  function queue(req: IncomingMessage, res: ServerResponse, url: URL, form: URLSearchParams, rest: string[], caller: Caller, now: number): void {
+  function queue(req: IncomingMessage, res: ServerResponse, url: URL, form: URLSearchParams, rest: string[], caller: Caller, now: number): void | Promise<void> {
     const method = req.method ?? 'GET';
     if (rest.length === 0 || (rest[0] === 'api' && rest[1] === 'json')) {
       const items = state.queue.filter((entry) => !entry.left).map((entry) => state.queueItemJson(entry, now));
@@ -425,15 +448,15 @@ export async function startJenkinsSandbox(options: JenkinsSandboxOptions = {}): 
       recordTrigger(409);
       return sendError(res, 409, `${job.node.fullName} is not buildable`);
     }
-    let delayMs = state.quietPeriodMs(job);
+    let requestedDelay: number | undefined;
     if (sent.delay !== undefined) {
-      const parsed = parseDelay(sent.delay);
-      if (parsed === undefined) {
+      requestedDelay = parseDelay(sent.delay);
+      if (requestedDelay === undefined) {
         recordTrigger(500);
         return sendError(res, 500, `Invalid time duration value: ${sent.delay}`);
       }
-      delayMs = parsed;
     }
+    const delayMs = state.triggerDelayMs(job, requestedDelay);
     let params: Record<string, string> | undefined;
     if (endpoint === 'build') {
       if (parameterized) {
@@ -496,9 +519,9 @@ export async function startJenkinsSandbox(options: JenkinsSandboxOptions = {}): 
     res.statusCode = 200;
     res.setHeader('content-type', 'text/plain;charset=UTF-8');
     res.setHeader('x-text-size', String(available));
-    if (state.building(build, now)) res.setHeader('x-more-data', 'true');
-    const writeSize = options.consoleWriteBytes ?? 65_536;
     const faults = sandbox.faults;
+    if (state.building(build, now) || faults.moreDataForever) res.setHeader('x-more-data', 'true');
+    const writeSize = options.consoleWriteBytes ?? 65_536;
     const dropAfter = faults.dropConsoleAfterBytes !== undefined && dropsDone < (faults.dropConsoleTimes ?? 1) ? faults.dropConsoleAfterBytes : undefined;
     let written = 0;
     let previous: number | undefined;

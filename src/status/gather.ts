@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
-import { resolveEnvironment, type ResolvedEnvironment } from '../config/resolve.js';
+import { resolveTarget, sectionProblem, type EnvironmentTarget, type Section } from '../config/resolve.js';
 import { isIacError, UnreachableError } from '../errors.js';
 import type { GitRepo } from '../git/repo.js';
 import { describeJob } from '../jenkins/paths.js';
@@ -9,8 +9,10 @@ import type { Ec2Discovery } from '../config/schema.js';
 import { ec2DiscoveryOf, findTaggedInstances } from '../steps/inventory-source.js';
 import { connectJenkins, jobOf } from '../steps/jenkins-connect.js';
 import { kubeTarget } from '../steps/kube-target.js';
+import { remoteLine } from '../util/terminal-text.js';
 import {
   reportExitCode,
+  staleEnvironments,
   type Cell,
   type Ec2Status,
   type EnvironmentStatus,
@@ -72,28 +74,24 @@ export async function gatherStatus(options: GatherOptions): Promise<StatusReport
 
   // Loading the Kubernetes client costs CPU: start it now so it overlaps the git fetch.
   if (names.some((name) => loaded.config.environments[name]?.kubernetes)) void import('../kube/list-workloads.js');
-  const resolved = new Map<string, ResolvedEnvironment>(
-    await Promise.all(
-      Object.keys(loaded.config.environments).map(async (name): Promise<[string, ResolvedEnvironment]> => {
-        const branch = loaded.config.environments[name]?.branch as string;
-        const sha = (await repo.resolve(`refs/heads/${branch}`)) ?? '';
-        return [name, resolveEnvironment(loaded, name, { sha, env: options.env })];
-      }),
-    ),
+  // Targets, not runs: no commit is bound, and an unset variable blinds only the cell that reads it.
+  const resolved = new Map<string, EnvironmentTarget>(
+    Object.keys(loaded.config.environments).map((name) => [name, resolveTarget(loaded, name, { env: options.env })]),
   );
 
-  const workloadsByEnv = gatherWorkloads(names.map((n) => resolved.get(n) as ResolvedEnvironment), repo, remote, fetched, signal, timeoutMs);
+  const workloadsByEnv = gatherWorkloads(names.map((n) => resolved.get(n) as EnvironmentTarget).filter((env) => env.needs.kubernetes === undefined), repo, remote, fetched, signal, timeoutMs);
   const promotions = readLastPromotions(loaded.dir);
 
   const environments = await Promise.all(
     names.map(async (name): Promise<EnvironmentStatus> => {
-      const env = resolved.get(name) as ResolvedEnvironment;
+      const env = resolved.get(name) as EnvironmentTarget;
+      const ec2Section: Section = env.ansible && !Array.isArray(env.ansible.inventory) ? 'ansible' : 'aws';
       const [git, promotion, jenkins, workloads, ec2] = await Promise.all([
         fetched.then((fetchProblem) => gitCell(repo, remote, env.branch, fetchProblem, signal, timeoutMs)),
         env.promoteFrom !== undefined ? fetched.then(() => promotionCell(loaded, repo, remote, env, resolved, signal, timeoutMs)) : undefined,
-        env.jenkins ? cell(signal, timeoutMs, (s) => jenkinsCell(env, options, s)) : undefined,
-        workloadsByEnv.get(name),
-        ec2DiscoveryOf(env) ? cell(signal, timeoutMs, (s) => ec2Cell(env, s)) : undefined,
+        env.jenkins ? needsCell<JenkinsStatus>(env, 'jenkins') ?? cell(signal, timeoutMs, (s) => jenkinsCell(env, options, s)) : undefined,
+        env.kubernetes ? needsCell<WorkloadStatus[]>(env, 'kubernetes') ?? workloadsByEnv.get(name) : undefined,
+        ec2DiscoveryOf(env) ? needsCell<Ec2Status>(env, ec2Section) ?? cell(signal, timeoutMs, (s) => ec2Cell(env, s)) : undefined,
       ]);
       const last = promotions.get(name);
       return {
@@ -108,7 +106,20 @@ export async function gatherStatus(options: GatherOptions): Promise<StatusReport
       };
     }),
   );
-  return { project: loaded.config.project, generatedAt: new Date().toISOString(), environments, exitCode: reportExitCode(environments) };
+  return {
+    project: loaded.config.project,
+    generatedAt: new Date().toISOString(),
+    environments,
+    stale: staleEnvironments(environments),
+    exitCode: reportExitCode(environments),
+  };
+}
+
+/** A cell whose section reads an unset environment variable: "needs PROD_REGION", nothing asked. */
+function needsCell<T>(env: EnvironmentTarget, section: Section): Promise<Cell<T>> | undefined {
+  const problem = sectionProblem(env, section);
+  if (problem === undefined) return undefined;
+  return Promise.resolve({ state: 'needs', reason: `needs ${(env.needs[section] ?? []).join(', ')}`, durationMs: 0 });
 }
 
 async function gitCell(repo: GitRepo, remote: string, branch: string, fetchProblem: string | undefined, signal: AbortSignal, timeoutMs: number): Promise<Cell<GitStatus>> {
@@ -127,7 +138,7 @@ async function gitCell(repo: GitRepo, remote: string, branch: string, fetchProbl
   });
   // A failed fetch still shows the last known state, marked as such.
   return fetchProblem !== undefined && result.state === 'ok' && !fetchProblem.startsWith('not fetched')
-    ? { ...result, state: 'unreachable', reason: `fetch failed, showing the last fetched state: ${fetchProblem}` }
+    ? { ...result, state: 'unreachable', reason: `remote unreachable, showing the last fetched state: ${fetchProblem}` }
     : result;
 }
 
@@ -135,8 +146,8 @@ async function promotionCell(
   loaded: LoadedConfig,
   repo: GitRepo,
   remote: string,
-  env: ResolvedEnvironment,
-  resolved: Map<string, ResolvedEnvironment>,
+  env: EnvironmentTarget,
+  resolved: Map<string, EnvironmentTarget>,
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<Cell<PromotionStatus>> {
@@ -156,8 +167,8 @@ async function promotionCell(
   });
 }
 
-async function jenkinsCell(env: ResolvedEnvironment, options: GatherOptions, signal: AbortSignal): Promise<JenkinsStatus> {
-  const settings = env.jenkins as NonNullable<ResolvedEnvironment['jenkins']>;
+async function jenkinsCell(env: EnvironmentTarget, options: GatherOptions, signal: AbortSignal): Promise<JenkinsStatus> {
+  const settings = env.jenkins as NonNullable<EnvironmentTarget['jenkins']>;
   // A status screen answers quickly: one short retry, not the minute-long patience of `iac up`.
   const client = await connectJenkins(settings, options.env, options.secret, STATUS_RETRY);
   const job = jobOf(settings, env.branch);
@@ -178,20 +189,21 @@ async function jenkinsCell(env: ResolvedEnvironment, options: GatherOptions, sig
         }
       : {}),
     queued: inQueue,
-    queueWhy,
+    // Jenkins' own words, shown on the status screen: no control sequences, bounded.
+    queueWhy: queueWhy === null ? null : remoteLine(queueWhy),
   };
 }
 
 /** One LIST per kind per namespace: environments sharing a cluster namespace are asked together. */
 function gatherWorkloads(
-  envs: ResolvedEnvironment[],
+  envs: EnvironmentTarget[],
   repo: GitRepo,
   remote: string,
   fetched: Promise<unknown>,
   signal: AbortSignal,
   timeoutMs: number,
 ): Map<string, Promise<Cell<WorkloadStatus[]>>> {
-  const groups = new Map<string, ResolvedEnvironment[]>();
+  const groups = new Map<string, EnvironmentTarget[]>();
   for (const env of envs) {
     const k = env.kubernetes;
     if (!k) continue;
@@ -200,7 +212,7 @@ function gatherWorkloads(
   }
   const byEnv = new Map<string, Promise<Cell<WorkloadStatus[]>>>();
   for (const group of groups.values()) {
-    const k = group[0]?.kubernetes as NonNullable<ResolvedEnvironment['kubernetes']>;
+    const k = group[0]?.kubernetes as NonNullable<EnvironmentTarget['kubernetes']>;
     const refs = [...new Set(group.flatMap((env) => env.kubernetes?.workloads ?? []))];
     const listed = cell(signal, timeoutMs, async (s) => {
       const { listWorkloads } = await import('../kube/list-workloads.js');
@@ -253,7 +265,7 @@ async function commitsBehind(repo: GitRepo, revision: string | undefined, head: 
   }
 }
 
-async function ec2Cell(env: ResolvedEnvironment, signal: AbortSignal): Promise<Ec2Status> {
+async function ec2Cell(env: EnvironmentTarget, signal: AbortSignal): Promise<Ec2Status> {
   const found = await findTaggedInstances(ec2DiscoveryOf(env) as Ec2Discovery, signal);
   const instances = found.map((i) => ({
     id: i.instanceId,

@@ -4,7 +4,8 @@
  * cell and never delays or fails the others.
  */
 
-export type CellState = 'ok' | 'unreachable' | 'error';
+/** `needs`: not asked, because the section reads an unset environment variable (reason names it). */
+export type CellState = 'ok' | 'unreachable' | 'error' | 'needs';
 
 export interface Cell<T> {
   state: CellState;
@@ -88,10 +89,20 @@ export interface EnvironmentStatus {
   lastPromotion?: LastPromotion;
 }
 
+/** An environment whose workloads run an older commit than its branch head on the remote. */
+export interface StaleEnvironment {
+  environment: string;
+  branch: string;
+  /** Commits the oldest running revision is behind the branch head. */
+  behind: number;
+}
+
 export interface StatusReport {
   project: string;
   generatedAt: string;
   environments: EnvironmentStatus[];
+  /** Healthy is not enough: these run an older commit than their branch (exit code unaffected). */
+  stale: StaleEnvironment[];
   /** 0 all answered and healthy, 4 some source unreachable, 40 a workload failing. */
   exitCode: 0 | 4 | 40;
 }
@@ -99,6 +110,13 @@ export interface StatusReport {
 export function reportExitCode(environments: EnvironmentStatus[]): 0 | 4 | 40 {
   const cells = environments.flatMap((env) => [env.git, env.promotion, env.jenkins, env.workloads, env.ec2]).filter((c) => c !== undefined);
   if (environments.some((env) => env.workloads?.value?.some((w) => w.state === 'failing'))) return 40;
-  if (cells.some((cell) => cell.state !== 'ok')) return 4;
+  if (cells.some((cell) => cell.state === 'unreachable' || cell.state === 'error')) return 4;
   return 0;
+}
+
+export function staleEnvironments(environments: EnvironmentStatus[]): StaleEnvironment[] {
+  return environments.flatMap((env) => {
+    const behind = Math.max(0, ...(env.workloads?.value ?? []).map((w) => w.behindHead ?? 0));
+    return behind > 0 ? [{ environment: env.name, branch: env.branch, behind }] : [];
+  });
 }

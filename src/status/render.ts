@@ -18,14 +18,34 @@ export function renderStatus(report: StatusReport, options: RenderOptions): stri
     lines.push([]);
     lines.push(...environmentLines(env, options.now));
   }
-  const verdict: Segment[] =
-    report.exitCode === 0
-      ? [['✔ all sources answered; everything healthy', 'green']]
-      : report.exitCode === 40
-        ? [['✖ a workload is failing (exit 40)', 'red']]
-        : [['! some sources could not be reached (exit 4)', 'yellow']];
-  lines.push([], verdict);
+  lines.push([], ...verdictLines(report));
   return lines.map((segments) => paint(fit(segments, options.width), options.chalk)).join('\n');
+}
+
+/** The closing lines: healthy only when nothing failed, nothing is behind and everything was asked. */
+function verdictLines(report: StatusReport): Segment[][] {
+  const lines: Segment[][] = [];
+  if (report.exitCode === 40) lines.push([['✖ a workload is failing (exit 40)', 'red']]);
+  else if (report.exitCode === 4) lines.push([['! some sources could not be reached (exit 4)', 'yellow']]);
+  for (const stale of report.stale) {
+    lines.push([
+      [`! ${stale.environment} runs an older commit: ${stale.behind} commit${stale.behind === 1 ? '' : 's'} behind ${stale.branch}`, 'yellow'],
+      [' — deploy it: '],
+      [`iac up ${stale.environment}`, 'bold'],
+    ]);
+  }
+  for (const env of report.environments) {
+    const other = builtOtherCommit(env);
+    if (other) {
+      lines.push([[`! ${env.name}: the last Jenkins build #${other.number} built ${other.built.slice(0, 7)}, not the ${env.branch} head ${other.head.slice(0, 7)}`, 'yellow']]);
+    }
+  }
+  for (const env of report.environments) {
+    const needs = [env.jenkins, env.workloads, env.ec2].filter((cell) => cell?.state === 'needs').map((cell) => cell?.reason ?? '');
+    if (needs.length > 0) lines.push([[`! ${env.name}: not checked, ${[...new Set(needs)].join('; ')}`, 'yellow']]);
+  }
+  if (lines.length === 0) lines.push([['✔ all sources answered; everything healthy', 'green']]);
+  return lines;
 }
 
 function environmentLines(env: EnvironmentStatus, now: number): Segment[][] {
@@ -79,12 +99,12 @@ function gitSummary(env: EnvironmentStatus): Segment[] {
   const parts: Segment[] = [];
   if (!remoteSha) parts.push(['not on the remote yet', 'yellow']);
   else if (!localSha) parts.push(['no local branch', 'dim']);
-  else if (ahead === 0 && behind === 0) parts.push(['✔ in sync with the remote', 'green']);
+  else if (ahead === 0 && behind === 0) parts.push(git.state === 'ok' ? ['✔ in sync with the remote', 'green'] : ['in sync with the last fetched remote state', 'dim']);
   else {
     if (ahead > 0) parts.push([`↑${ahead} to push`, 'yellow']);
     if (behind > 0) parts.push([`${ahead > 0 ? ' ' : ''}↓${behind} to pull`, 'yellow']);
   }
-  if (git.state !== 'ok') parts.push(['  (remote unreachable: last fetched state)', 'dim']);
+  if (git.state !== 'ok') parts.push([`  (${git.reason ?? 'remote unreachable: last fetched state'})`, 'dim']);
   return parts;
 }
 
@@ -101,10 +121,26 @@ function jenkinsSummary(env: EnvironmentStatus, now: number): Segment[] {
     parts.push([`#${last.number} `], [result, style]);
     if (last.timestamp !== undefined) parts.push([`  ${age(now - last.timestamp)} ago`, 'dim']);
     if (last.sha) parts.push([`  ${last.sha.slice(0, 7)}`]);
+    const other = builtOtherCommit(env);
+    if (other) parts.push([`  ⚠ another commit than the ${env.branch} head ${other.head.slice(0, 7)}`, 'yellow']);
     parts.push([`  ${last.url}`, 'dim']);
   }
   if (value.queued) parts.push([`  queued${value.queueWhy ? `: ${value.queueWhy}` : ''}`, 'cyan']);
   return parts;
+}
+
+/** The last Jenkins build built another commit than the branch head (remote, else local): not healthy. */
+function builtOtherCommit(env: EnvironmentStatus): { number: number; built: string; head: string } | undefined {
+  const last = env.jenkins?.state === 'ok' ? env.jenkins.value?.last : undefined;
+  const head = env.git.value?.remoteSha ?? env.git.value?.localSha;
+  if (!last?.sha || !head || sameCommit(last.sha, head)) return undefined;
+  return { number: last.number, built: last.sha, head };
+}
+
+function sameCommit(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x.length >= 7 && y.length >= 7 && (x.startsWith(y) || y.startsWith(x));
 }
 
 function workloadSummary(w: WorkloadStatus, width: number, branch: string): Segment[] {
@@ -120,6 +156,7 @@ function workloadSummary(w: WorkloadStatus, width: number, branch: string): Segm
 }
 
 function unreachable<T>(cell: Cell<T>): Segment[] {
+  if (cell.state === 'needs') return [[cell.reason ?? 'needs an environment variable', 'yellow']];
   return [[cell.state === 'unreachable' ? 'unreachable' : 'error', 'red'], [`: ${cell.reason ?? 'unknown'}`, 'dim']];
 }
 

@@ -1,16 +1,16 @@
 import type { GitEvent } from '../git/events.js';
-import { assertRemoteNotAhead, pushBranch, type PushPlan } from '../git/push.js';
+import { assertRemoteNotAhead, pushCommit, type PushPlan } from '../git/push.js';
 import { openRepo } from '../git/repo.js';
 import type { Step } from '../pipeline/types.js';
 
-/** Pushes exactly the environment branch's commit; refuses when the remote is ahead, never forces. */
+/** Pushes exactly the run's commit (`<sha>:refs/heads/<branch>`); refuses when the remote is ahead, never forces. */
 export function gitPushStep(cwd: string, plan: PushPlan): Step {
   const short = plan.sha.slice(0, 7);
   return {
     id: 'git',
     title: `Push ${plan.branch} to ${plan.remote}`,
     describe: () => [
-      `would run: git push --porcelain${plan.setsUpstream ? ' --set-upstream' : ''} -- ${plan.remote} ${plan.refspec}`,
+      `would run: git push --porcelain -- ${plan.remote} ${plan.refspec}${plan.setsUpstream ? ` (then track ${plan.remote}/${plan.branch})` : ''}`,
       `commit ${plan.sha} → ${plan.remoteUrl}`,
       `would first fetch ${plan.remote}/${plan.branch} and refuse if it has commits ${plan.branch} lacks (never forces)`,
     ],
@@ -18,10 +18,11 @@ export function gitPushStep(cwd: string, plan: PushPlan): Step {
       await assertRemoteNotAhead(await openRepo(cwd), { remote: plan.remote, branch: plan.branch, sha: plan.sha, signal });
     },
     async run(ctx) {
-      const result = await pushBranch({
+      const result = await pushCommit({
         cwd,
         remote: plan.remote,
         branch: plan.branch,
+        sha: plan.sha,
         signal: ctx.signal,
         onEvent: (event) => ctx.progress(describeGitEvent(event)),
       });

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Ec2Instance } from '../aws/ec2.js';
 import type { InventoryList } from '../aws/inventory.js';
-import type { ResolvedEnvironment } from '../config/resolve.js';
+import type { EnvironmentTarget } from '../config/resolve.js';
 import type { Ec2Discovery } from '../config/schema.js';
 
 export type InventorySetting = string[] | { ec2: Ec2Discovery };
@@ -16,7 +16,7 @@ export function describeInventory(inventory: InventorySetting): string[] {
 }
 
 /** Which EC2 instances an environment means: its EC2 inventory, else its `aws` section. */
-export function ec2DiscoveryOf(env: ResolvedEnvironment): Ec2Discovery | undefined {
+export function ec2DiscoveryOf(env: Pick<EnvironmentTarget, 'ansible' | 'aws'>): Ec2Discovery | undefined {
   const inventory = env.ansible?.inventory;
   if (inventory !== undefined && !Array.isArray(inventory)) return inventory.ec2;
   return env.aws;

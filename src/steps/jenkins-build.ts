@@ -4,27 +4,44 @@ import { join } from 'node:path';
 import type { ResolvedEnvironment } from '../config/resolve.js';
 import { InterruptedError, isIacError } from '../errors.js';
 import type { JenkinsClient } from '../jenkins/client.js';
+import { ConsoleLines } from '../jenkins/console-lines.js';
 import { describeJob, jobRefUrlPath, jobPathSegments, resolveUnderBase, type JobRef } from '../jenkins/paths.js';
 import type { Step } from '../pipeline/types.js';
-import { connectJenkins, jobOf, type JenkinsSettings } from './jenkins-connect.js';
-
+import { Redactor, SECRET_NAME, type RedactingStream } from '../util/redact.js';
+import { remoteLine } from '../util/terminal-text.js';
+import { connectJenkins, jobOf } from './jenkins-connect.js';
 
 export interface JenkinsStepOptions {
   cancelOnInterrupt: boolean;
   env: NodeJS.ProcessEnv;
   /** Registers the token for redaction before any request can fail with it in hand. */
   secret: (value: string) => void;
+  /**
+   * The run's redactor (the one the output uses), so the saved console and cut lines are masked
+   * exactly like the screen. Without it the step masks what it knows itself: the Jenkins
+   * credentials, secret-looking environment variables and parameters.
+   */
+  redactor?: Redactor;
 }
 
-const TAIL_LINES = 30;
+/** How long the interrupt summary waits for Jenkins to say whether the build still runs. */
+const INTERRUPT_QUERY_MS = 2000;
 
 /** Triggers the environment's Jenkins job for the pushed SHA and follows it to its result. */
-export function jenkinsBuildStep(env: ResolvedEnvironment, settings: JenkinsSettings, options: JenkinsStepOptions): Step {
+export function jenkinsBuildStep(env: ResolvedEnvironment, settings: NonNullable<ResolvedEnvironment['jenkins']>, options: JenkinsStepOptions): Step {
   const job: JobRef = jobOf(settings, env.branch);
   const jobUrl = resolveUnderBase(settings.url, jobRefUrlPath(job));
   const params = Object.entries(settings.parameters);
   let running: { number: number; url: string } | undefined;
+  let queued: number | undefined;
+  /** The build ended (or the step finished): nothing of ours runs remotely any more. */
+  let done = false;
+  /** What Jenkins said when asked after an interrupt: still building, finished, or no answer. */
+  let remoteBuilding: boolean | undefined;
+  let queueCancelled: boolean | undefined;
   let client: JenkinsClient | undefined;
+
+  const redactor = options.redactor ?? ownRedactor(options.env, settings.parameters);
 
   return {
     id: 'jenkins',
@@ -37,62 +54,83 @@ export function jenkinsBuildStep(env: ResolvedEnvironment, settings: JenkinsSett
     ],
     /** Reachable, credentials accepted, the job exists: checked before anything is pushed. */
     async preflight(signal) {
-      const preflightClient = await connectJenkins(settings, options.env, options.secret);
+      const preflightClient = await connectJenkins(settings, options.env, (value) => {
+        redactor.add(value);
+        options.secret(value);
+      });
       await preflightClient.getJob(job, signal);
     },
     async run(ctx) {
-      const { followBuild, buildResultError } = await import('../jenkins/follow.js');
-      client = await connectJenkins(settings, options.env, (value) => ctx.secret(value));
+      const { followBuild, buildResultError, buildRevisionError } = await import('../jenkins/follow.js');
+      client = await connectJenkins(settings, options.env, (value) => {
+        redactor.add(value);
+        ctx.secret(value);
+      });
 
       ctx.progress(`triggering ${describeJob(job)}`);
       const trigger = await client.trigger(job, settings.parameters, ctx.signal);
+      queued = trigger.queueId;
       if (trigger.alreadyQueued) ctx.warn('an identical build was already queued; Jenkins merged this request into it');
       if (trigger.ignoredParameters.length > 0) {
         ctx.warn(`the job does not define ${trigger.ignoredParameters.join(', ')}; Jenkins ignores them`);
       }
       ctx.progress(`queued (queue item ${trigger.queueId})`);
 
-      const capture = new ConsoleCapture();
+      const capture = new ConsoleCapture(redactor);
       const onAbort = (): void => {
-        if (options.cancelOnInterrupt && running && client) void client.stop(running.url).catch(() => undefined);
+        if (!options.cancelOnInterrupt || !client) return;
+        if (running) void client.stop(running.url).catch(() => undefined);
+        else if (queued !== undefined) {
+          void client.cancelQueueItem(queued).then(
+            (cancelled) => void (queueCancelled = cancelled),
+            () => undefined,
+          );
+        }
       };
       ctx.signal.addEventListener('abort', onAbort, { once: true });
+      let mismatch: string | undefined;
       try {
         for await (const event of followBuild(client, {
           jobPath: job,
           queueId: trigger.queueId,
           signal: ctx.signal,
           pollIntervalMs: settings.pollIntervalMs,
+          queueTimeoutMs: settings.queueTimeoutMs,
           expectedSha: env.sha,
           consoleSink: (chunk) => capture.write(chunk),
         })) {
           switch (event.type) {
             case 'queued':
-              ctx.progress(`in queue (${event.state})${event.why ? `: ${event.why}` : ''}`);
+              ctx.progress(`in queue (${event.state})${event.why ? `: ${remoteLine(event.why)}` : ''}`);
               break;
             case 'started':
               running = { number: event.number, url: event.url };
-              capture.open(join(ctx.runDir, `jenkins-${jobFileName(job)}-${event.number}.log`));
+              queued = undefined;
+              await capture.open(join(ctx.runDir, `jenkins-${jobFileName(job)}-${event.number}.log`));
               ctx.link(`build #${event.number}`, event.url);
               ctx.progress(`#${event.number} running — ${event.url}`);
               break;
             case 'log':
-              for (const line of capture.lines(event.text)) {
-                ctx.log(line);
-                if (line.trim() !== '') ctx.liveLine(`#${running?.number ?? '?'} ${line}`);
-              }
+              for (const line of capture.lines(event.text)) show(line);
               break;
             case 'revision':
-              if (event.matches === false) ctx.warn(`build #${running?.number ?? '?'} built ${event.sha.slice(0, 12)}, not the pushed ${env.sha.slice(0, 12)}`);
+              if (event.matches === false) mismatch = event.sha;
               break;
             case 'finished': {
+              done = true;
+              for (const line of capture.flushLines()) show(line);
               await capture.close();
-              const error = buildResultError(event.result, {
+              if (event.consoleComplete === false) {
+                ctx.warn(`Jenkins still announced more console output after build #${event.number ?? '?'} ended; iac stopped reading it (see ${event.url ?? jobUrl}console)`);
+              }
+              const context = {
                 job,
                 ...(event.number !== undefined ? { number: event.number } : {}),
                 ...(event.url !== undefined ? { url: event.url } : {}),
                 consoleTail: [...capture.tail().map((line) => `│ ${line}`), ...(capture.file ? [`full console: ${capture.file}`] : [])],
-              });
+              };
+              if (mismatch !== undefined) throw buildRevisionError(mismatch, env.sha, event.result, context);
+              const error = buildResultError(event.result, context);
               if (error) throw error;
               return { summary: `#${event.number ?? '?'} SUCCESS${event.durationMs !== undefined ? ` in ${Math.round(event.durationMs / 1000)}s` : ''}` };
             }
@@ -101,19 +139,46 @@ export function jenkinsBuildStep(env: ResolvedEnvironment, settings: JenkinsSett
         throw new InterruptedError();
       } catch (error) {
         await capture.close();
-        if (ctx.signal.aborted && !(isIacError(error) && !(error instanceof InterruptedError))) throw new InterruptedError();
+        if (ctx.signal.aborted && !(isIacError(error) && !(error instanceof InterruptedError))) {
+          // Ask once (briefly) so the summary says "keeps running" only when Jenkins says so.
+          if (running && !done && !options.cancelOnInterrupt) remoteBuilding = await client.isBuilding(running.url, INTERRUPT_QUERY_MS);
+          throw new InterruptedError();
+        }
         throw error;
       } finally {
         ctx.signal.removeEventListener('abort', onAbort);
       }
+
+      function show(line: string): void {
+        ctx.log(line);
+        if (line.trim() !== '') ctx.liveLine(`#${running?.number ?? '?'} ${line}`);
+      }
     },
     onInterrupt() {
-      if (!running) return undefined;
-      return options.cancelOnInterrupt
-        ? `Jenkins build #${running.number} was asked to stop: ${running.url}`
-        : `Jenkins build #${running.number} keeps running: ${running.url} (use --cancel-on-interrupt to stop it with iac)`;
+      if (done) return undefined;
+      if (!running) {
+        if (queued === undefined) return undefined;
+        if (options.cancelOnInterrupt) {
+          return queueCancelled === false
+            ? `Jenkins queue item ${queued} of ${describeJob(job)} could not be cancelled; its build may still start: ${jobUrl}`
+            : `Jenkins queue item ${queued} of ${describeJob(job)} was asked to leave the queue: ${jobUrl}`;
+        }
+        return `the queued Jenkins build of ${describeJob(job)} (queue item ${queued}) will still start: ${jobUrl} (use --cancel-on-interrupt to cancel it with iac)`;
+      }
+      if (options.cancelOnInterrupt) return `Jenkins build #${running.number} was asked to stop: ${running.url}`;
+      if (remoteBuilding === false) return undefined;
+      if (remoteBuilding === undefined) return `Jenkins build #${running.number} may still be running (Jenkins did not answer in time): ${running.url}`;
+      return `Jenkins build #${running.number} keeps running: ${running.url} (use --cancel-on-interrupt to stop it with iac)`;
     },
   };
+}
+
+/** Secrets the step can know by itself when the run's redactor is not handed in. */
+function ownRedactor(env: NodeJS.ProcessEnv, parameters: Record<string, string>): Redactor {
+  const redactor = new Redactor();
+  for (const [key, value] of Object.entries(env)) if (SECRET_NAME.test(key)) redactor.add(value);
+  for (const [key, value] of Object.entries(parameters)) if (SECRET_NAME.test(key)) redactor.add(value);
+  return redactor;
 }
 
 function jobFileName(job: JobRef): string {
@@ -121,41 +186,51 @@ function jobFileName(job: JobRef): string {
   return jobPathSegments(path).join('-').replace(/[^\w.-]+/g, '_');
 }
 
-/** Saves the console byte for byte and keeps the last lines for the failure report. */
+/**
+ * Saves the console (redacted, every other byte kept, streamed: never held whole) to a 0600 file,
+ * and turns it into bounded, sanitized lines for the screen and the failure report.
+ */
 class ConsoleCapture {
   file: string | undefined;
   private stream: WriteStream | undefined;
-  private pending = '';
-  private readonly recent: string[] = [];
+  private readonly redacting: RedactingStream;
+  private readonly view: ConsoleLines;
 
-  open(file: string): void {
+  constructor(redactor: Redactor) {
+    this.redacting = redactor.stream();
+    this.view = new ConsoleLines({ redact: (text) => redactor.redact(text), redactWindow: () => redactor.maxPatternLength });
+  }
+
+  async open(file: string): Promise<void> {
     this.file = file;
-    this.stream = createWriteStream(file);
+    const stream = createWriteStream(file, { mode: 0o600, flags: 'w' });
+    this.stream = stream;
+    await once(stream, 'open');
   }
 
   async write(chunk: string): Promise<void> {
-    if (this.stream && !this.stream.write(chunk)) await once(this.stream, 'drain');
+    const text = this.redacting.push(chunk);
+    if (this.stream && text !== '' && !this.stream.write(text)) await once(this.stream, 'drain');
   }
 
-  /** Complete lines of `text` (a partial last line waits for the next chunk). */
+  /** Display lines completed by `text`. */
   lines(text: string): string[] {
-    const parts = (this.pending + text).split(/\r?\n/);
-    this.pending = parts.pop() ?? '';
-    for (const line of parts) {
-      this.recent.push(line);
-      if (this.recent.length > TAIL_LINES) this.recent.shift();
-    }
-    return parts;
+    return this.view.push(text);
+  }
+
+  flushLines(): string[] {
+    return this.view.flush();
   }
 
   tail(): string[] {
-    return this.pending === '' ? [...this.recent] : [...this.recent, this.pending].slice(-TAIL_LINES);
+    return this.view.tail();
   }
 
   async close(): Promise<void> {
     const stream = this.stream;
     this.stream = undefined;
-    if (stream) await new Promise<void>((resolve) => stream.end(resolve));
+    if (!stream) return;
+    const rest = this.redacting.end();
+    await new Promise<void>((resolve) => stream.end(rest, () => resolve()));
   }
 }
-

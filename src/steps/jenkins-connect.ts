@@ -1,12 +1,13 @@
-import type { ResolvedEnvironment } from '../config/resolve.js';
+import type { EnvironmentTarget } from '../config/resolve.js';
 import type { JenkinsClient, RetryPolicy } from '../jenkins/client.js';
 import { jobRefFromConfig, type JobRef } from '../jenkins/paths.js';
 
-export type JenkinsSettings = NonNullable<ResolvedEnvironment['jenkins']>;
+export type JenkinsSettings = NonNullable<EnvironmentTarget['jenkins']>;
 
 /**
  * A Jenkins client for an environment, with credentials from IAC_JENKINS_USER/IAC_JENKINS_TOKEN or
- * ~/.netrc. The token is handed to `secret` first so it is masked everywhere.
+ * ~/.netrc. The token — and the `user:token` pair and its base64, the Authorization header's
+ * value — is handed to `secret` first so it is masked everywhere.
  */
 export async function connectJenkins(
   settings: JenkinsSettings,
@@ -17,7 +18,11 @@ export async function connectJenkins(
   const { JenkinsClient } = await import('../jenkins/client.js');
   const { resolveJenkinsCredentials } = await import('../jenkins/credentials.js');
   const credentials = resolveJenkinsCredentials({ env, url: settings.url });
-  if (credentials) secret(credentials.token);
+  if (credentials) {
+    secret(credentials.token);
+    secret(`${credentials.user}:${credentials.token}`);
+    secret(Buffer.from(`${credentials.user}:${credentials.token}`, 'utf8').toString('base64'));
+  }
   return new JenkinsClient({
     baseUrl: settings.url,
     ...(credentials ? { user: credentials.user, token: credentials.token } : {}),

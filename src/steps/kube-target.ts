@@ -1,6 +1,6 @@
-import type { ResolvedEnvironment } from '../config/resolve.js';
+import type { EnvironmentTarget } from '../config/resolve.js';
 
-type KubeSettings = NonNullable<ResolvedEnvironment['kubernetes']>;
+type KubeSettings = NonNullable<EnvironmentTarget['kubernetes']>;
 
 /** The connection part of an environment's kubernetes section, as the kube adapter takes it. */
 export function kubeTarget(settings: KubeSettings): { kubeconfigPath?: string; context?: string; namespace: string } {

@@ -13,7 +13,15 @@ export function selectSteps(only: string | undefined, skip: string | undefined):
         if ((STEP_IDS as readonly string[]).includes(name)) return name as StepId;
         throw new UsageError('usage.unknown-step', `${flag}: unknown step "${name}"${didYouMean(name, STEP_IDS)}; steps: ${STEP_IDS.join(', ')}`);
       });
-  const selected = new Set<StepId>(only !== undefined ? parse('--only', only) : STEP_IDS);
-  if (skip !== undefined) for (const id of parse('--skip', skip)) selected.delete(id);
+  const onlyIds = only !== undefined ? parse('--only', only) : undefined;
+  const skipIds = skip !== undefined ? parse('--skip', skip) : [];
+  const both = skipIds.filter((id) => onlyIds?.includes(id));
+  if (both.length > 0) {
+    throw new UsageError('usage.only-skip', `--only and --skip both name ${both.join(', ')}: the two flags conflict`, {
+      hint: `drop ${both.join(', ')} from one of them`,
+    });
+  }
+  const selected = new Set<StepId>(onlyIds ?? STEP_IDS);
+  for (const id of skipIds) selected.delete(id);
   return selected;
 }

@@ -108,7 +108,7 @@ describe('iac doctor against the sandboxes', () => {
         expect(result.stdout).toMatch(/aws instances\s+3 instances tagged Environment=dev/);
         expect(result.stdout).toMatch(/^dev \(branch develop\)$/m);
         expect(result.stdout).toMatch(/^prod \(branch main\)$/m);
-        expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(`${lines.length} checks passed, 0 failed`);
+        expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(`${lines.length} checks: ${lines.length} passed, 0 failed`);
         // Aligned: every message starts in the same column.
         const columns = new Set(lines.map((line) => /^ {2}. \S.*?\s{2,}(?=\S)/.exec(line)?.[0].length));
         expect(columns.size).toBe(1);
@@ -165,7 +165,7 @@ describe('iac doctor against the sandboxes', () => {
       expect(result.stdout).toMatch(/○ jenkins job\s+not checked: jenkins auth failed/);
       expect(result.stdout).toMatch(/✓ deployment\/web/);
       expect(result.stdout).not.toContain('prod (branch');
-      expect(result.stdout).toMatch(/checks passed, 1 failed \(1 not checked\)$/m);
+      expect(result.stdout).toMatch(/checks: \d+ passed, 1 failed, 1 not checked \(it needs one that failed\)$/m);
       expect(result.stderr).toContain('1 of');
       for (const text of [result.stdout, result.stderr]) {
         expect(text).not.toContain(WRONG_TOKEN);
@@ -228,7 +228,7 @@ describe('iac doctor against the sandboxes', () => {
       expect(result.stdout).toMatch(/○ aws instances\s+not checked: aws credentials failed/);
       expect(result.stdout).toMatch(/✓ aws credentials\s+found \(AWS_ACCESS_KEY_ID\)/);
       expect(result.stdout).toMatch(/! aws instances\s+DescribeInstances works, but no instance is tagged Environment=nowhere → fix: /);
-      expect(result.stdout).toMatch(/checks passed, 1 failed \(1 with a warning, 1 not checked\)$/m);
+      expect(result.stdout).toMatch(/checks: \d+ passed, 1 with a warning, 1 failed, 1 not checked \(it needs one that failed\)$/m);
       expect(result.stdout).not.toContain('test-secret-key');
     } finally {
       p.cleanup();

@@ -71,10 +71,13 @@ describe('iac promote develop main', () => {
       expect(triggers).toHaveLength(1);
       expect(triggers[0]).toMatchObject({ job: 'shop/prod', parameters: { GIT_SHA: developSha } });
       const finished = events.filter((e) => e.type === 'step.finished').map((e) => [e.step, e.outcome]);
+      // The merge-and-push is a step of the same run, and the deploy that follows uses its SHA.
       expect(finished).toEqual([
+        ['git', 'success'],
         ['jenkins', 'success'],
         ['rollout', 'success'],
       ]);
+      expect(events.find((e) => e.type === 'run.started')).toMatchObject({ command: 'promote', environment: 'prod', sha: developSha });
       const record = JSON.parse(readFileSync(join(p.work, '.iac', 'promotions.ndjson'), 'utf8').trim()) as Record<string, unknown>;
       expect(record).toMatchObject({ from: { branch: 'develop', sha: developSha }, to: { environment: 'prod', after: developSha }, mode: 'fast-forward', outcome: 'success' });
       // The divergence warning of `iac status` is gone.
@@ -151,7 +154,8 @@ describe('iac promote develop main', () => {
       expect(refused.stderr).toContain('--yes');
       const dry = await runIac(['promote', 'develop', 'main', '--dry-run'], { cwd: p.work, env: ENV });
       expect(dry.code).toBe(0);
-      expect(dry.stdout).toContain('would fast-forward main to develop');
+      expect(dry.stdout).toContain(`would fast-forward main ${p.git('rev-parse', '--short', 'origin/main')} → ${p.git('rev-parse', '--short', 'develop')}`);
+      expect(dry.stdout).toContain(`git push --porcelain -- origin ${p.git('rev-parse', 'develop')}:refs/heads/main`);
       expect(dry.stdout).toContain('add feature');
       expect(dry.stdout).toContain('gate: ✔ Jenkins shop/dev');
       expect(snapshotRepo(p.work, p.remote)).toEqual(before);

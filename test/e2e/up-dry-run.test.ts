@@ -30,7 +30,7 @@ describe('iac up --dry-run', () => {
     const out = result.stdout;
     expect(out).toContain('iac up dev — dry run');
     expect(out).toContain(`deploys develop @ ${sha}`);
-    expect(out).toContain('git push --porcelain -- origin refs/heads/develop:refs/heads/develop');
+    expect(out).toContain(`git push --porcelain -- origin ${sha}:refs/heads/develop`);
     expect(out).toContain(`commit ${sha} → ${join(repos.root, 'does-not-exist.git')}`);
     expect(out).toContain('would POST https://ci.example.com/jenkins/job/shop/job/deploy/buildWithParameters?delay=0sec');
     expect(out).toContain(`parameters: ENV=dev GIT_SHA=${sha} BRANCH=develop`);

@@ -62,7 +62,7 @@ describe.runIf(toolAvailable('ansible-playbook'))('iac up: git → Jenkins → A
         ['ansible', 'success'],
         ['rollout', 'success'],
       ]);
-      const subtaskMessages = events.filter((e) => e.type === 'step.progress' && e.subtask !== undefined).map((e) => `${e.subtask}: ${e.message}`);
+      const subtaskMessages = events.filter((e) => (e.type === 'step.progress' || e.type === 'step.subtask') && e.subtask !== undefined).map((e) => `${e.subtask}: ${e.message}`);
       expect(subtaskMessages).toContain('deployment/web: deployment "web" successfully rolled out');
       expect(subtaskMessages.some((m) => m.startsWith('statefulset/db: '))).toBe(true);
       expect(result.stdout).not.toContain(TOKEN);

@@ -1,8 +1,10 @@
-import { resolveEnvironment, type ResolvedEnvironment } from '../../config/resolve.js';
+import { bindRun, resolveTarget, type EnvironmentTarget, type ResolvedEnvironment, type Section } from '../../config/resolve.js';
 import { PreflightError, UsageError } from '../../errors.js';
+import { BranchGuard } from '../../git/branch-guard.js';
 import { pushPlan } from '../../git/push.js';
-import type { Plan, SkippedStep, Step, StepId } from '../../pipeline/types.js';
-import { parseDuration } from '../../util/duration.js';
+import { remoteHeads } from '../../git/repo.js';
+import type { Plan, RunGuard, SkippedStep, Step, StepId } from '../../pipeline/types.js';
+import { durationProblem, parseDuration } from '../../util/duration.js';
 import { SECRET_NAME } from '../../util/redact.js';
 import { ansibleStep } from '../../steps/ansible-run.js';
 import { gitPushStep } from '../../steps/git-push.js';
@@ -15,38 +17,39 @@ import type { Project } from './project.js';
 export interface DeployPlan {
   plan: Plan;
   env: ResolvedEnvironment;
+  target: EnvironmentTarget;
 }
+
+export interface DeployOptions {
+  command: string;
+  /** The run's commit when the caller bound it (promote: the commit it promotes); else the branch head, read once here. */
+  sha?: string;
+  /** A step that takes the place of the git push (promote's merge-and-push). */
+  gitStep?: Step;
+}
+
+const SECTION_OF: Record<Exclude<StepId, 'git'>, Section> = { jenkins: 'jenkins', ansible: 'ansible', rollout: 'kubernetes' };
 
 /**
- * The `up` pipeline for one environment, fully resolved: the exact SHA (head of the environment's
- * local branch), the push refspec, the Jenkins URL and parameters, the ansible-playbook argv and the
- * workloads. Read-only: building a plan never touches the network or the repository.
+ * One run of the deploy pipeline for an environment, bound to one commit: the SHA is resolved once
+ * here and every step — the push refspec, the Jenkins parameters and revision check, the Ansible
+ * extra vars and checkout, the rollout's revision check — uses that SHA. Read-only: building a plan
+ * never touches the network or the repository.
  */
-export interface DeployOverrides {
-  /** Deploy this commit instead of the local branch head (promote: the SHA it just pushed). */
-  sha?: string;
-  /** The git step already happened elsewhere (promote pushed); say why it is skipped. */
-  gitDoneReason?: string;
-}
-
-export async function buildDeployPlan(
-  ctx: CommandContext,
-  project: Project,
-  envName: string,
-  command: string,
-  overrides: DeployOverrides = {},
-): Promise<DeployPlan> {
+export async function buildDeployPlan(ctx: CommandContext, project: Project, envName: string, options: DeployOptions): Promise<DeployPlan> {
   const { loaded } = project;
-  const branch = loaded.config.environments[envName]?.branch as string;
-  const sha = overrides.sha ?? (await project.repo.resolve(`refs/heads/${branch}`));
-  if (!sha) {
-    throw new PreflightError('git.no-branch', `environment ${envName} deploys branch "${branch}", which does not exist locally`, {
-      hint: `git fetch ${loaded.config.git?.remote ?? 'origin'} && git switch ${branch}`,
-    });
-  }
   const timeoutMs = parseTimeoutFlag(ctx.options.timeout);
-  const env = resolveEnvironment(loaded, envName, { sha, env: ctx.env, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  const target = resolveTarget(loaded, envName, { env: ctx.env, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  const sha = options.sha ?? (await headToDeploy(project, target));
   const selected = selectSteps(ctx.options.only, ctx.options.skip);
+  const present: Record<Exclude<StepId, 'git'>, boolean> = {
+    jenkins: target.jenkins !== undefined,
+    ansible: target.ansible !== undefined,
+    rollout: target.kubernetes !== undefined,
+  };
+  const runs = (id: Exclude<StepId, 'git'>): boolean => selected.has(id) && present[id];
+  const sections = (['jenkins', 'ansible', 'rollout'] as const).filter(runs).map((id) => SECTION_OF[id]);
+  const env = bindRun(loaded, target, sha, { env: ctx.env, sections });
   // A parameter or extra var under a secret-looking name is masked wherever it would be shown.
   for (const [key, value] of [...Object.entries(env.jenkins?.parameters ?? {}), ...Object.entries(env.ansible?.extraVars ?? {})]) {
     if (SECRET_NAME.test(key) && typeof value === 'string') ctx.output.redactor.add(value);
@@ -54,40 +57,78 @@ export async function buildDeployPlan(
 
   const steps: Step[] = [];
   const skipped: SkippedStep[] = [];
-  const consider = (id: StepId, present: boolean, make: () => Step | Promise<Step>): Promise<void> | void => {
-    if (!selected.has(id)) {
-      skipped.push({ id, reason: ctx.options.only !== undefined ? 'not in --only' : 'in --skip' });
-      return;
-    }
-    if (!present) {
-      skipped.push({ id, reason: `environment ${envName} has no ${id === 'rollout' ? 'kubernetes' : id} section` });
-      return;
-    }
-    return Promise.resolve(make()).then((step) => void steps.push(step));
-  };
+  const skipReason = (id: StepId): string => (ctx.options.only !== undefined && !selected.has(id) ? 'not in --only' : 'in --skip');
+  if (options.gitStep) steps.push(options.gitStep);
+  else if (!selected.has('git')) skipped.push({ id: 'git', reason: skipReason('git') });
+  else steps.push(gitPushStep(env.projectDir, await pushPlan({ cwd: env.projectDir, remote: env.remote, branch: env.branch, sha })));
 
-  if (overrides.gitDoneReason !== undefined) skipped.push({ id: 'git', reason: overrides.gitDoneReason });
-  else await consider('git', true, async () => gitPushStep(env.projectDir, await pushPlan({ cwd: env.projectDir, remote: env.remote, branch: env.branch })));
-  await consider('jenkins', env.jenkins !== undefined, () =>
-    jenkinsBuildStep(env, env.jenkins as NonNullable<ResolvedEnvironment['jenkins']>, {
-      cancelOnInterrupt: ctx.options.cancelOnInterrupt === true,
-      env: ctx.env,
-      secret: (value) => ctx.output.redactor.add(value),
-    }),
-  );
-  await consider('ansible', env.ansible !== undefined, () =>
-    ansibleStep(env, env.ansible as NonNullable<ResolvedEnvironment['ansible']>, ctx.options.verbose === true),
-  );
-  await consider('rollout', env.kubernetes !== undefined, () =>
-    rolloutStep(env.kubernetes as NonNullable<ResolvedEnvironment['kubernetes']>, { createdEarlier: steps.some((s) => s.id === 'ansible') }),
-  );
+  for (const id of ['jenkins', 'ansible', 'rollout'] as const) {
+    if (!selected.has(id)) skipped.push({ id, reason: skipReason(id) });
+    else if (!present[id]) skipped.push({ id, reason: `environment ${envName} has no ${SECTION_OF[id]} section` });
+    else if (id === 'jenkins') {
+      steps.push(
+        jenkinsBuildStep(env, env.jenkins as NonNullable<ResolvedEnvironment['jenkins']>, {
+          cancelOnInterrupt: ctx.options.cancelOnInterrupt === true,
+          env: ctx.env,
+          secret: (value) => ctx.output.redactor.add(value),
+          redactor: ctx.output.redactor,
+        }),
+      );
+    } else if (id === 'ansible') {
+      steps.push(ansibleStep(env, env.ansible as NonNullable<ResolvedEnvironment['ansible']>, ctx.options.verbose === true));
+    } else {
+      steps.push(rolloutStep(env.kubernetes as NonNullable<ResolvedEnvironment['kubernetes']>, { createdEarlier: steps.some((s) => s.id === 'ansible') }));
+    }
+  }
 
-  return { env, plan: { command, environment: envName, branch: env.branch, sha: env.sha, steps, skipped } };
+  const guard = branchGuard(env, options.gitStep ? undefined : () => project.repo.resolve(`refs/heads/${env.branch}`));
+  return { env, target, plan: { command: options.command, environment: envName, branch: env.branch, sha, steps, skipped, guard } };
 }
 
-function parseTimeoutFlag(text: string | undefined): number | undefined {
+/**
+ * The commit `iac up` deploys: the local branch head; without a local branch (e.g. after
+ * `promote --no-deploy` in a clone that never checked out main) the remote-tracking head.
+ */
+async function headToDeploy(project: Project, target: EnvironmentTarget): Promise<string> {
+  const local = await project.repo.resolve(`refs/heads/${target.branch}`);
+  if (local !== undefined) return local;
+  const tracking = await project.repo.resolve(`refs/remotes/${target.remote}/${target.branch}`);
+  if (tracking !== undefined) return tracking;
+  const { branch, remote } = target;
+  // The hint must work as printed: fetch only when the remote has the branch.
+  const onRemote = await remoteHeads(project.repo.cwd, remote, [branch]).then((heads) => heads.has(branch), () => false);
+  const hint = onRemote
+    ? `git fetch ${remote}`
+    : project.currentBranch === branch
+      ? `git commit --allow-empty -m "Start ${branch}"   # ${branch} has no commit yet`
+      : `git branch ${branch}   # start ${branch} at your current commit`;
+  throw new PreflightError('git.no-branch', `environment ${target.name} deploys branch "${branch}", which has no commit here${onRemote ? ` (${remote} has it: fetch it)` : ` or on ${remote}`}`, { hint });
+}
+
+/** The run deploys its bound commit; the branch moving meanwhile is reported, never followed. */
+function branchGuard(env: ResolvedEnvironment, localHead: (() => Promise<string | undefined>) | undefined): RunGuard {
+  const guard = new BranchGuard({
+    cwd: env.projectDir,
+    remote: env.remote,
+    branch: env.branch,
+    sha: env.sha,
+    environment: env.name,
+    ...(localHead ? { localHead } : {}),
+  });
+  return {
+    start: (signal) => guard.start(signal),
+    beforeStep: (id, signal) => (id === 'ansible' ? guard.assertRemoteUnmoved('before-deploy', signal) : Promise.resolve()),
+    async afterSteps(signal) {
+      await guard.assertRemoteUnmoved('after-deploy', signal);
+      const moved = await guard.localMoved();
+      return moved === undefined ? [] : [moved];
+    },
+  };
+}
+
+export function parseTimeoutFlag(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const ms = parseDuration(text);
-  if (ms === undefined) throw new UsageError('usage.timeout', `--timeout ${text}: expected a duration such as 90s, 10m or 1h`);
-  return ms;
+  const problem = durationProblem(text);
+  if (problem !== undefined) throw new UsageError('usage.timeout', `--timeout ${text}: ${problem}`, { hint: 'e.g. --timeout 10m' });
+  return parseDuration(text) as number;
 }

@@ -5,13 +5,22 @@ import type { CommandContext } from '../context.js';
 import { createRunDir, eventLog } from './run-dir.js';
 
 /**
- * Runs a plan for real: preflight every step first (nothing changes if one fails), then the steps in
- * order, then the summary. Throws the failing step's error so the top level prints it once.
+ * Every step's read-only checks at once (they ask different systems), and the run guard's starting
+ * point. Nothing changes if one fails; the first failure in pipeline order is the one reported.
  */
 export async function preflightPlan(ctx: CommandContext, plan: Plan): Promise<void> {
-  for (const step of plan.steps) await step.preflight?.(ctx.signal);
+  const results = await Promise.allSettled([
+    ...plan.steps.map((step) => step.preflight?.(ctx.signal)),
+    plan.guard?.start(ctx.signal),
+  ]);
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
+/**
+ * Runs a plan for real: preflight (nothing changes if it fails), then the steps in order, then the
+ * summary. Throws the failing step's error so the top level prints it once.
+ */
 export async function executePlan(
   ctx: CommandContext,
   plan: Plan,
@@ -21,9 +30,9 @@ export async function executePlan(
   if (!options.preflightDone) await preflightPlan(ctx, plan);
   const runDir = options.runDir ?? createRunDir(projectDir);
   ctx.output.recordTo(eventLog(runDir));
-  ctx.output.emit({ type: 'run.started', command: plan.command, environment: plan.environment, branch: plan.branch, sha: plan.sha, runDir });
   const outcome = await runPlan(plan, { output: ctx.output, signal: ctx.signal, runDir, verbose: ctx.options.verbose === true });
   ctx.reportSteps(outcome.reports);
+  if (ctx.output.json) for (const warning of outcome.warnings) ctx.output.warn(warning);
   printSummary(ctx.output, plan, outcome, runDir);
   if (outcome.error !== undefined) throw outcome.error;
   return outcome;

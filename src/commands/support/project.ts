@@ -1,5 +1,7 @@
 import { findConfigFile, loadConfigFile, type LoadedConfig } from '../../config/load.js';
 import { openRepo, type GitRepo } from '../../git/repo.js';
+import { setGitNetworkTimeout } from '../../git/run.js';
+import { parseDuration } from '../../util/duration.js';
 import type { CommandContext } from '../context.js';
 
 export interface Project {
@@ -12,6 +14,8 @@ export interface Project {
 export async function loadProject(ctx: CommandContext): Promise<Project> {
   const file = findConfigFile(ctx.cwd, ctx.options.config);
   const loaded = loadConfigFile(file, ctx.cwd);
+  const gitTimeout = parseDuration(loaded.config.git?.timeout ?? '');
+  if (gitTimeout !== undefined) setGitNetworkTimeout(gitTimeout);
   const repo = await openRepo(loaded.dir);
   return { loaded, repo, currentBranch: await repo.currentBranch() };
 }

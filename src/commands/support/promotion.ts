@@ -1,6 +1,6 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResolvedEnvironment } from '../../config/resolve.js';
+import type { EnvironmentTarget } from '../../config/resolve.js';
 import { isIacError, PreflightError, UnreachableError } from '../../errors.js';
 import { describeJob } from '../../jenkins/paths.js';
 import { connectJenkins, jobOf } from '../../steps/jenkins-connect.js';
@@ -16,7 +16,7 @@ export interface GateResult {
  * The promotion gate: the source head must have a successful Jenkins build of exactly that SHA.
  * An environment without a Jenkins job has no gate.
  */
-export async function checkGate(source: ResolvedEnvironment, sha: string, options: { env: NodeJS.ProcessEnv; signal: AbortSignal; secret: (v: string) => void }): Promise<GateResult> {
+export async function checkGate(source: EnvironmentTarget, sha: string, options: { env: NodeJS.ProcessEnv; signal: AbortSignal; secret: (v: string) => void }): Promise<GateResult> {
   if (!source.jenkins) return { text: `no gate: environment ${source.name} has no Jenkins job` };
   const client = await connectJenkins(source.jenkins, options.env, options.secret);
   const job = jobOf(source.jenkins, source.branch);
@@ -37,7 +37,7 @@ export async function checkGate(source: ResolvedEnvironment, sha: string, option
 }
 
 /** What runs in the target now, per workload; a cluster that can't be asked is said, not fatal. */
-export async function runningRevisions(target: ResolvedEnvironment, signal: AbortSignal): Promise<string[]> {
+export async function runningRevisions(target: EnvironmentTarget, signal: AbortSignal): Promise<string[]> {
   const kube = target.kubernetes;
   if (!kube) return [`environment ${target.name} has no kubernetes section`];
   try {

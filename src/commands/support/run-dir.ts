@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventSink } from '../../pipeline/events.js';
 
@@ -18,7 +18,9 @@ export function createRunDir(projectDir: string, now: Date = new Date()): string
   const stamp = now.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
   let dir = join(base, 'runs', stamp);
   for (let n = 2; existsSync(dir); n++) dir = join(base, 'runs', `${stamp}-${n}`);
-  mkdirSync(dir, { recursive: true });
+  // Run logs hold what iac saw (consoles, playbook output): readable by their owner only.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
   pruneRuns(join(base, 'runs'));
   return dir;
 }
@@ -32,5 +34,5 @@ function pruneRuns(runs: string): void {
 /** Appends each (already redacted) event to events.ndjson in the run directory. */
 export function eventLog(runDir: string): EventSink {
   const file = join(runDir, 'events.ndjson');
-  return (event) => appendFileSync(file, `${JSON.stringify(event)}\n`);
+  return (event) => appendFileSync(file, `${JSON.stringify(event)}\n`, { mode: 0o600 });
 }

@@ -4,7 +4,8 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GitStepError, InterruptedError, PreflightError, UnreachableError } from '../../../src/errors.js';
-import { pushBranch, pushPlan } from '../../../src/git/index.js';
+import { openRepo, pushCommit, pushPlan } from '../../../src/git/index.js';
+import { assertRemoteNotAhead } from '../../../src/git/push.js';
 import type { GitEvent } from '../../../src/git/index.js';
 import { snapshotRepo } from '../../helpers/git-snapshot.js';
 import { createPromoteRepos } from './fixture.js';
@@ -21,8 +22,13 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('pushBranch against a real bare remote', () => {
-  it('pushes exactly the branch commit and reports the events', async () => {
+/** The run binds the branch head once; pushCommit pushes exactly that SHA. */
+function pushBranch(options: { cwd: string; remote: string; branch: string; signal?: AbortSignal; onEvent?: (event: GitEvent) => void }) {
+  return pushCommit({ ...options, sha: repos.git('rev-parse', `refs/heads/${options.branch}`) });
+}
+
+describe('pushCommit against a real bare remote', () => {
+  it('pushes exactly the bound commit as <sha>:refs/heads/<branch> and reports the events', async () => {
     repos = createPromoteRepos();
     repos.git('checkout', '-q', 'develop');
     const sha = repos.commit('app.txt', 'v2\n', 'feature work');
@@ -30,12 +36,22 @@ describe('pushBranch against a real bare remote', () => {
     const result = await pushBranch({ cwd: repos.work, remote: 'origin', branch: 'develop', onEvent: (e) => events.push(e) });
     expect(result).toEqual({
       sha,
-      refspec: 'refs/heads/develop:refs/heads/develop',
+      refspec: `${sha}:refs/heads/develop`,
       alreadyUpToDate: false,
       setUpstream: false,
     });
     expect(repos.remoteSha('develop')).toBe(sha);
-    expect(events.map((e) => e.type)).toEqual(['fetching', 'fetched', 'pushing', 'pushed']);
+    expect(events.map((e) => e.type)).toEqual(['pushing', 'pushed']);
+  });
+
+  it('a commit made after the SHA was bound is not pushed: the remote gets exactly the bound commit', async () => {
+    repos = createPromoteRepos();
+    repos.git('checkout', '-q', 'develop');
+    const bound = repos.commit('app.txt', 'v2\n', 'the commit the run deploys');
+    const later = repos.commit('app.txt', 'v3\n', 'made while the run was in preflight');
+    await pushCommit({ cwd: repos.work, remote: 'origin', branch: 'develop', sha: bound });
+    expect(repos.remoteSha('develop')).toBe(bound);
+    expect(repos.git('rev-parse', 'develop')).toBe(later);
   });
 
   it('pushes the named branch even when another branch is checked out', async () => {
@@ -51,7 +67,7 @@ describe('pushBranch against a real bare remote', () => {
     repos = createPromoteRepos();
     repos.git('checkout', '-q', '-b', 'feature/login');
     const sha = repos.commit('login.txt', 'login\n', 'login');
-    const plan = await pushPlan({ cwd: repos.work, remote: 'origin', branch: 'feature/login' });
+    const plan = await pushPlan({ cwd: repos.work, remote: 'origin', branch: 'feature/login', sha });
     expect(plan.setsUpstream).toBe(true);
     const first = await pushBranch({ cwd: repos.work, remote: 'origin', branch: 'feature/login' });
     expect(first).toMatchObject({ sha, setUpstream: true, alreadyUpToDate: false });
@@ -61,16 +77,19 @@ describe('pushBranch against a real bare remote', () => {
     expect(second).toMatchObject({ sha, setUpstream: false, alreadyUpToDate: true });
   });
 
-  it('refuses with exit 3 when the remote has commits we lack, and pushes nothing', async () => {
+  it('the preflight refuses with exit 3 when the remote has commits we lack; the push itself is rejected (exit 10), never forced', async () => {
     repos = createPromoteRepos();
     const theirs = repos.pushFromElsewhere('develop', 'theirs.txt', 'theirs\n');
     repos.git('checkout', '-q', 'develop');
-    repos.commit('mine.txt', 'mine\n', 'mine');
-    const error = await pushBranch({ cwd: repos.work, remote: 'origin', branch: 'develop' }).catch((e: unknown) => e);
+    const mine = repos.commit('mine.txt', 'mine\n', 'mine');
+    const error = await assertRemoteNotAhead(await openRepo(repos.work), { remote: 'origin', branch: 'develop', sha: mine }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PreflightError);
     expect((error as PreflightError).exitCode).toBe(3);
     expect((error as PreflightError).message).toContain('origin/develop has 1 commit');
     expect((error as PreflightError).hint).toBe('git pull --rebase origin develop');
+    const rejected = await pushBranch({ cwd: repos.work, remote: 'origin', branch: 'develop' }).catch((e: unknown) => e);
+    expect(rejected).toBeInstanceOf(GitStepError);
+    expect((rejected as GitStepError).exitCode).toBe(10);
     expect(repos.remoteSha('develop')).toBe(theirs);
   });
 
@@ -148,21 +167,16 @@ describe('pushBranch against a real bare remote', () => {
     const sha = repos.commit('a.txt', 'a\n', 'a');
     repos.git('remote', 'set-url', 'origin', 'https://user:tok@unreachable.invalid/shop.git');
     const snapshot = snapshotRepo(repos.work, repos.remote);
-    const plan = await pushPlan({ cwd: repos.work, remote: 'origin', branch: 'main' });
+    const plan = await pushPlan({ cwd: repos.work, remote: 'origin', branch: 'main', sha });
     expect(plan).toEqual({
       remote: 'origin',
       remoteUrl: 'https://unreachable.invalid/shop.git',
       branch: 'main',
-      refspec: 'refs/heads/main:refs/heads/main',
+      refspec: `${sha}:refs/heads/main`,
       sha,
       setsUpstream: false,
     });
     expect(snapshotRepo(repos.work, repos.remote)).toEqual(snapshot);
-  });
-
-  it('a missing local branch is a preflight failure', async () => {
-    repos = createPromoteRepos();
-    await expect(pushBranch({ cwd: repos.work, remote: 'origin', branch: 'nope' })).rejects.toBeInstanceOf(PreflightError);
   });
 
   it('Ctrl-C before the push: InterruptedError and nothing pushed', async () => {
@@ -175,7 +189,7 @@ describe('pushBranch against a real bare remote', () => {
       remote: 'origin',
       branch: 'main',
       signal: controller.signal,
-      onEvent: (event) => event.type === 'fetched' && controller.abort(),
+      onEvent: (event) => event.type === 'pushing' && controller.abort(),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InterruptedError);
     expect(snapshotRepo(repos.work, repos.remote)).toEqual(before);

@@ -10,17 +10,30 @@ describe('Jenkins faults: the follow completes and no console byte is lost or do
     sandbox = undefined;
   });
 
-  it('survives Jenkins answering 503 for ~3 s while the item waits in the queue', async () => {
+  it('survives Jenkins answering 503 for ~3 s while the item waits in the queue: one retry policy, its time budget decides', async () => {
     sandbox = await startJenkinsSandbox({
       jobs: { deploy: { parameters: ['GIT_SHA'], builds: [{ result: 'SUCCESS', queueDelayMs: 3500, durationMs: 200, consoleLines: 40 }] } },
       faults: { unavailableAfterTrigger: { afterMs: 100, durationMs: 3000 } },
     });
-    // Per-request retries alone (3 attempts, ≤ 0.2 s) cannot cover the outage; followBuild rides it out.
-    const client = clientFor(sandbox.url, { retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 } });
+    // The transport is the only layer that retries: a budget that covers the outage rides it out.
+    const client = clientFor(sandbox.url, { retry: { attempts: 1000, baseDelayMs: 50, maxDelayMs: 200, budgetMs: 10_000 } });
     const outcome = await triggerAndFollow(client, 'deploy', { GIT_SHA: 'a'.repeat(40) }, { pollIntervalMs: 100 });
     expect(outcome.exitCode).toBe(0);
     expect(sandbox.requests.filter((request) => request.status === 503).length).toBeGreaterThan(3);
     expect(outcome.sink).toBe(sandbox.console('deploy', 1));
+  });
+
+  it('a retry policy that does not cover the outage gives up with exit 4 — nothing above the transport retries again', async () => {
+    sandbox = await startJenkinsSandbox({
+      jobs: { deploy: { parameters: ['GIT_SHA'], builds: [{ result: 'SUCCESS', queueDelayMs: 3500, durationMs: 200 }] } },
+      faults: { unavailableAfterTrigger: { afterMs: 100, durationMs: 3000 } },
+    });
+    const client = clientFor(sandbox.url, { retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 } });
+    const error = await thrown(() => triggerAndFollow(client, 'deploy', { GIT_SHA: 'a'.repeat(40) }, { pollIntervalMs: 100 }));
+    expect(error).toBeInstanceOf(UnreachableError);
+    expect((error as UnreachableError).code).toBe('jenkins.unavailable');
+    // 3 tries of one request, not 3 × (a follower's own retries).
+    expect(sandbox.requests.filter((request) => request.status === 503)).toHaveLength(3);
   });
 
   it('resumes after the connection is dropped in the middle of the console', async () => {

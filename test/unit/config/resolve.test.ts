@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
-import { resolveEnvironment, resolveEnvironmentName } from '../../../src/config/resolve.js';
+import { bindRun, resolveEnvironment, resolveEnvironmentName, resolveTarget } from '../../../src/config/resolve.js';
 import { UsageError } from '../../../src/errors.js';
 
 const file = join(import.meta.dirname, '../../fixtures/config/example.yaml');
@@ -42,5 +42,27 @@ describe('environment resolution', () => {
       'environments.dev.jenkins.parameters.BRANCH: environment variable DEPLOY_BRANCH is not set',
     );
     expect(resolveEnvironment(withEnv, 'dev', { sha, env: { DEPLOY_BRANCH: 'x' } }).jenkins?.parameters.BRANCH).toBe('x');
+  });
+
+  it('a target has no commit: an unset variable blinds only the section that reads it', () => {
+    const text = readFileSync(file, 'utf8').replace('BRANCH: "${branch}"', 'BRANCH: "${env.DEPLOY_BRANCH}"');
+    const withEnv = parseConfig(text, file);
+    const target = resolveTarget(withEnv, 'dev', { env: {} });
+    expect(target).not.toHaveProperty('sha');
+    // Parameters are bound by runs only: the target's sections stay usable, the run that binds them fails.
+    expect(target.needs).toEqual({});
+    expect(target.unsetForRuns).toEqual(['DEPLOY_BRANCH']);
+    expect(target.envVarsRead).toContain('DEPLOY_BRANCH');
+    expect(target.jenkins?.job).toBe('shop/deploy');
+    // A run that does not use Jenkins binds fine; one that does fails naming the variable.
+    expect(bindRun(withEnv, target, sha, { env: {}, sections: ['ansible', 'kubernetes'] }).ansible?.extraVars).toEqual({ image_tag: sha, replicas: 2 });
+    expect(() => bindRun(withEnv, target, sha, { env: {}, sections: ['jenkins'] })).toThrow(/parameters\.BRANCH: environment variable DEPLOY_BRANCH is not set/);
+    const namespaced = parseConfig(readFileSync(file, 'utf8').replace('namespace: shop', 'namespace: "${env.NS}"'), file);
+    expect(resolveTarget(namespaced, 'dev', { env: {} }).needs).toEqual({ kubernetes: ['NS'] });
+  });
+
+  it('${git.sha} outside jenkins.parameters and ansible.extraVars is a configuration error', () => {
+    const text = readFileSync(file, 'utf8').replace('namespace: shop', 'namespace: "shop-${git.shortSha}"');
+    expect(() => parseConfig(text, file)).toThrow(/kubernetes\.namespace: \$\{git\.shortSha\} is only allowed in jenkins\.parameters and ansible\.extraVars/);
   });
 });

@@ -38,7 +38,7 @@ describe('renderDoctor', () => {
       'prod (branch main)',
       '  ✓ git branch           main at 89abcde',
       '',
-      '4 checks passed, 1 failed (1 with a warning, 1 not checked)',
+      '6 checks: 3 passed, 1 with a warning, 1 failed, 1 not checked (it needs one that failed)',
     ]);
   });
 
@@ -50,8 +50,8 @@ describe('renderDoctor', () => {
 
 describe('summaryLine', () => {
   it('says what passed and failed', () => {
-    expect(summaryLine(summarize([result('a', 'ok', 'x')]))).toBe('1 check passed, 0 failed');
-    expect(summaryLine(summarize(RESULTS))).toBe('4 checks passed, 1 failed (1 with a warning, 1 not checked)');
+    expect(summaryLine(summarize([result('a', 'ok', 'x')]))).toBe('1 check: 1 passed, 0 failed');
+    expect(summaryLine(summarize(RESULTS))).toBe('6 checks: 3 passed, 1 with a warning, 1 failed, 1 not checked (it needs one that failed)');
     expect(summarize(RESULTS)).toEqual({ total: 6, passed: 4, failed: 1, warnings: 1, skipped: 1 });
   });
 });

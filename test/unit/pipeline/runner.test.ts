@@ -90,14 +90,16 @@ describe('pipeline runner', () => {
     );
     const events = stdout.text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events.map((e) => e.type)).toEqual([
+      'run.started',
       'step.started',
       'step.log',
       'step.progress',
-      'step.progress',
-      'step.progress',
+      'step.subtask',
+      'step.subtask',
       'step.finished',
     ]);
-    expect(events[2]).toMatchObject({ subtask: 'deployment/web', step: 'rollout' });
+    expect(events[3]).toMatchObject({ subtask: 'deployment/web', step: 'rollout' });
+    expect(events[4]).toMatchObject({ type: 'step.subtask', subtask: 'deployment/web', outcome: 'success', message: 'successfully rolled out' });
     expect(events.at(-1)).toMatchObject({ outcome: 'success', summary: '2 workloads rolled out' });
     expect(events.every((e) => typeof e.time === 'string')).toBe(true);
   });

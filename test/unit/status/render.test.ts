@@ -8,6 +8,7 @@ const report: StatusReport = {
   project: 'shop',
   generatedAt: '2026-11-27T10:00:00.000Z',
   exitCode: 4,
+  stale: [{ environment: 'prod', branch: 'main', behind: 3 }],
   environments: [
     {
       name: 'dev',
@@ -63,6 +64,26 @@ describe('status rendering', () => {
     expect(text).toContain('https://ci.example.com/job/shop/job/deploy/142/');
     expect(text).toContain('a1b2c3d, 3 commits behind main');
     expect(text).toMatchSnapshot();
+  });
+
+  it('a healthy screen with an environment behind its branch says so instead of "everything healthy"', () => {
+    const healthy: StatusReport = { ...report, exitCode: 0, environments: report.environments.map((env) => ({ ...env, jenkins: undefined })) };
+    const text = renderStatus(healthy, { width: 160, chalk: plain, now: NOW });
+    expect(text).toContain('! prod runs an older commit: 3 commits behind main — deploy it: iac up prod');
+    expect(text).not.toContain('everything healthy');
+    expect(renderStatus({ ...healthy, stale: [] }, { width: 160, chalk: plain, now: NOW })).toContain('everything healthy');
+  });
+
+  it('a section that reads an unset variable shows "needs NAME" in its cell and is not counted as unreachable', () => {
+    const needing: StatusReport = {
+      ...report,
+      exitCode: 0,
+      stale: [],
+      environments: [{ ...(report.environments[1] as StatusReport['environments'][number]), jenkins: undefined, ec2: { state: 'needs', reason: 'needs PROD_REGION', durationMs: 0 } }],
+    };
+    const text = renderStatus(needing, { width: 160, chalk: plain, now: NOW });
+    expect(text).toContain('ec2       needs PROD_REGION');
+    expect(text).toContain('! prod: not checked, needs PROD_REGION');
   });
 
   it('colours only when asked, and never changes the text', () => {
