@@ -5,11 +5,11 @@
  * checked-out branch change what is deployed. iac.yaml may live in a subdirectory of the repository;
  * paths outside the repository are used as they are.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, realpath, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
-import { PreflightError } from '../errors.js';
+import { InterruptedError, PreflightError } from '../errors.js';
+import { runProcess, SpawnError } from '../util/run-process.js';
 
 /** Where the project sits in its repository: the top directory and iac.yaml's directory below it. */
 export interface RepoLocation {
@@ -20,26 +20,20 @@ export interface RepoLocation {
 
 const GIT_TIMEOUT_MS = 60_000;
 
-function git(args: string[], cwd: string, signal?: AbortSignal, env?: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      args,
-      { cwd, env: env ?? process.env, timeout: GIT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL', ...(signal ? { signal } : {}) },
-      (error, stdout, stderr) => {
-        if (error) {
-          const text = String(stderr).trim().split('\n')[0] || error.message;
-          reject(
-            new PreflightError('ansible.commit', `git ${args[0] ?? ''} failed: ${text}`, {
-              hint: `git -C ${cwd} ${args.join(' ')}`,
-            }),
-          );
-        } else {
-          resolve(String(stdout));
-        }
-      },
-    );
-  });
+/** Local git commands only (no network): one shared runner, own process group, a deadline. */
+async function git(args: string[], cwd: string, signal?: AbortSignal, env?: NodeJS.ProcessEnv): Promise<string> {
+  const fail = (text: string): PreflightError =>
+    new PreflightError('ansible.commit', `git ${args[0] ?? ''} failed: ${text}`, { hint: `git -C ${cwd} ${args.join(' ')}` });
+  let result;
+  try {
+    result = await runProcess('git', args, { cwd, env: env ?? process.env, timeoutMs: GIT_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+  } catch (error) {
+    throw error instanceof SpawnError ? fail('git is not installed') : error;
+  }
+  if (result.aborted) throw new InterruptedError(`git ${args[0] ?? ''} interrupted`);
+  if (result.timedOut) throw fail(`no result within ${GIT_TIMEOUT_MS / 1000}s`);
+  if (result.exitCode !== 0) throw fail(result.stderr.trim().split('\n')[0] || `exit ${String(result.exitCode)}`);
+  return result.stdout;
 }
 
 /**

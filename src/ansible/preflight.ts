@@ -7,18 +7,21 @@
  * directory, and a success is remembered (syntax-cache.ts): the next run of unchanged Ansible files costs
  * one `git ls-tree` instead of an Ansible start-up (~0.6 s).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
-import { InterruptedError, UsageError } from '../errors.js';
-import { ansibleEnv, callbackPluginDir } from './argv.js';
+import { InterruptedError, PreflightError, UsageError } from '../errors.js';
+import { runProcess, SpawnError } from '../util/run-process.js';
+import { ANSIBLE_INSTALL_HINT, ansibleEnv, callbackPluginDir } from './argv.js';
 import { childEnvironment } from './child-env.js';
 import { materializeCommit, repoLocation, repoPath } from './commit-tree.js';
 import { executableIdentity, requireAnsible } from './executable.js';
 import { ansibleErrorText } from './outcome.js';
 import { commitSources, outsidePaths, placeIn } from './sources.js';
 import { ansibleSettings, outsideFingerprint, projectSyntaxCache, syntaxCacheKey } from './syntax-cache.js';
+
+/** A syntax check reads files only; a minute means something is stuck (a vars prompt, a hung filesystem). */
+const SYNTAX_CHECK_TIMEOUT_MS = 60_000;
 
 export interface CheckPlaybookOptions {
   /** iac.yaml's directory (paths are relative to it). */
@@ -162,11 +165,21 @@ async function syntaxCheck(run: SyntaxCheckRun): Promise<void> {
   // EC2 discovery is not needed to check syntax: an inline localhost keeps the check offline.
   const inventoryArgs = run.inventories.length > 0 ? run.inventories.flatMap((i) => ['-i', i]) : ['-i', 'localhost,'];
   const { IAC_EVENTS_FD: _events, IAC_CONTROL_FD: _control, ...settings } = ansibleEnv(callbackPluginDir());
-  const result = await collect(run.bin, ['--syntax-check', ...inventoryArgs, run.playbook], {
+  const result = await runProcess(run.bin, ['--syntax-check', ...inventoryArgs, run.playbook], {
     cwd: run.cwd,
     env: { ...childEnvironment(run.env), ...settings },
+    timeoutMs: SYNTAX_CHECK_TIMEOUT_MS,
+    maxOutputBytes: 256 * 1024,
     ...(run.signal ? { signal: run.signal } : {}),
+  }).catch((error: unknown) => {
+    throw error instanceof SpawnError ? new PreflightError('ansible.missing', `cannot run ${run.bin}`, { hint: ANSIBLE_INSTALL_HINT }) : error;
   });
+  if (result.aborted) throw new InterruptedError('ansible-playbook --syntax-check interrupted');
+  if (result.timedOut) {
+    throw new PreflightError('ansible.syntax-timeout', `ansible-playbook --syntax-check gave no answer within ${SYNTAX_CHECK_TIMEOUT_MS / 1000}s`, {
+      hint: `ansible-playbook --syntax-check ${run.playbook}`,
+    });
+  }
   if (result.exitCode === 0) return;
   const text = ansibleErrorText(result.stderr.split('\n'));
   const reason = (text[0] ?? `ansible-playbook --syntax-check exited with ${String(result.exitCode)}`)
@@ -184,20 +197,3 @@ async function syntaxCheck(run: SyntaxCheckRun): Promise<void> {
   });
 }
 
-interface Collected {
-  exitCode: number | null;
-  stderr: string;
-}
-
-/** Runs a short command to completion, keeping (a bounded tail of) stderr; killed on abort. */
-function collect(bin: string, args: string[], options: { cwd: string; env: Record<string, string>; signal?: AbortSignal }): Promise<Collected> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'ignore', 'pipe'], ...(options.signal ? { signal: options.signal } : {}) });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString('utf8')).slice(-64 * 1024);
-    });
-    child.on('error', (error) => reject(options.signal?.aborted ? new InterruptedError('ansible-playbook --syntax-check interrupted') : error));
-    child.on('close', (code) => resolve({ exitCode: code, stderr }));
-  });
-}

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
+import { runProcess, SpawnError } from '../util/run-process.js';
 import { requireSection, resolveEnvironmentName, resolveTarget } from '../config/resolve.js';
 import type { Ec2Discovery } from '../config/schema.js';
 import { discoverInventory, ec2DiscoveryOf, writeInventory } from '../steps/inventory-source.js';
@@ -19,9 +19,6 @@ import { loadProject } from './support/project.js';
  */
 export default async function inventory(ctx: CommandContext): Promise<number> {
   const host = ctx.options.host as string | undefined;
-  if (host !== undefined && ctx.options.list === true) {
-    throw new UsageError('usage.inventory-flags', '--list and --host cannot be used together', { hint: 'iac inventory --list   (or: iac inventory --host NAME)' });
-  }
   const project = await loadProject(ctx);
   const envName = resolveEnvironmentName(project.loaded.config, ctx.options.env as string | undefined, project.currentBranch);
   const env = resolveTarget(project.loaded, envName, { env: ctx.env });
@@ -53,29 +50,19 @@ async function throughAnsibleInventory(discovery: Ec2Discovery, host: string | u
     const { childEnvironment } = await import('../ansible/child-env.js');
     const args = [...written.paths.flatMap((p) => ['-i', p]), ...(host !== undefined ? ['--host', host] : ['--list'])];
     const env = { ...childEnvironment(ctx.env), ANSIBLE_INVENTORY_UNPARSED_FAILED: '1', ANSIBLE_NOCOLOR: '1' };
-    return await new Promise<string>((resolve, reject) => {
-      const child = spawn('ansible-inventory', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], signal: ctx.signal });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-8192)));
-      child.on('error', (error) =>
-        reject(
-          (error as NodeJS.ErrnoException).code === 'ENOENT'
-            ? new UsageError('inventory.ansible-missing', 'compose, groups and keyed_groups need ansible-inventory, which is not on PATH', {
-                hint: 'sudo apt-get install ansible-core   (or: pipx install ansible-core)',
-              })
-            : error,
-        ),
-      );
-      child.on('close', (code) => {
-        if (code === 0) resolve(stdout);
-        else {
-          const reason = stderr.split('\n').find((l) => /ERROR|error/.test(l))?.trim() ?? `exit ${String(code)}`;
-          reject(new UsageError('inventory.constructed', `ansible-inventory could not build the inventory: ${reason}`, { hint: `ansible-inventory ${args.join(' ')}` }));
-        }
-      });
+    const result = await runProcess('ansible-inventory', args, { cwd: dir, env, signal: ctx.signal, timeoutMs: 120_000 }).catch((error: unknown) => {
+      throw error instanceof SpawnError
+        ? new UsageError('inventory.ansible-missing', 'compose, groups and keyed_groups need ansible-inventory, which is not on PATH', {
+            hint: 'sudo apt-get install ansible-core   (or: pipx install ansible-core)',
+          })
+        : error;
     });
+    if (result.aborted) throw new InterruptedError('ansible-inventory interrupted');
+    if (result.exitCode !== 0 || result.timedOut) {
+      const reason = result.timedOut ? 'no answer within 120s' : (result.stderr.split('\n').find((l) => /ERROR|error/.test(l))?.trim() ?? `exit ${String(result.exitCode)}`);
+      throw new UsageError('inventory.constructed', `ansible-inventory could not build the inventory: ${reason}`, { hint: `ansible-inventory ${args.join(' ')}` });
+    }
+    return result.stdout;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
