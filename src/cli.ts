@@ -80,6 +80,8 @@ Examples:
   $ iac up dev --only git,jenkins push and build only
   $ iac promote develop main      move tested work to the next environment and deploy it
   $ iac status --watch            the whole delivery path on one screen
+  $ iac history prod              who deployed what, when, and how it went
+  $ iac rollback prod             redeploy prod's previous good commit
   $ iac inventory dev --list      Ansible dynamic inventory from EC2 tags
 
 Exit codes: 0 ok · 1 bug · 2 usage/config · 3 preflight · 4 unreachable/credentials · 10 git ·
@@ -91,7 +93,8 @@ Exit codes: 0 ok · 1 bug · 2 usage/config · 3 preflight · 4 unreachable/cred
     program
       .command('up')
       .description('push, build on Jenkins, run the Ansible playbook and wait for every workload to roll out')
-      .argument('[env]', 'environment (default: the one whose branch is checked out)'),
+      .argument('[env]', 'environment (default: the one whose branch is checked out)')
+      .option('--rebuild', 'trigger a new Jenkins build even when an unfinished earlier run of this commit has a successful one'),
     Option,
   ).action((env: string | undefined, _opts: unknown, command: Command) => dispatch('up', { env }, command));
 
@@ -106,6 +109,22 @@ Exit codes: 0 ok · 1 bug · 2 usage/config · 3 preflight · 4 unreachable/cred
       .option('--no-deploy', 'stop after pushing <to>'),
     Option,
   ).action((from: string, to: string, _opts: unknown, command: Command) => dispatch('promote', { from, to }, command));
+
+  pipelineOptions(
+    program
+      .command('rollback')
+      .description("redeploy the environment's previous successful commit (Jenkins, Ansible, rollout) without moving any branch")
+      .argument('[env]', 'environment (default: the one whose branch is checked out)')
+      .option('--to <sha|run>', 'roll back to this commit or the commit of this run (see iac history)'),
+    Option,
+  ).action((env: string | undefined, _opts: unknown, command: Command) => dispatch('rollback', { env }, command));
+
+  program
+    .command('history')
+    .description('every deploy, newest first: when, who, commit, Jenkins build, Ansible recap, rollout, outcome')
+    .argument('[env]', 'one environment (default: all)')
+    .option('--limit <n>', 'show at most this many runs (default 20)')
+    .action((env: string | undefined, _opts: unknown, command: Command) => dispatch('history', { env }, command));
 
   program
     .command('status')

@@ -1,6 +1,6 @@
 import type { CommandContext } from './context.js';
 
-export type CommandName = 'up' | 'promote' | 'status' | 'init' | 'doctor' | 'inventory' | 'demo' | 'schema';
+export type CommandName = 'up' | 'promote' | 'rollback' | 'history' | 'status' | 'init' | 'doctor' | 'inventory' | 'demo' | 'schema';
 
 export type CommandModule = { default: (ctx: CommandContext) => Promise<number> };
 
@@ -8,6 +8,8 @@ export type CommandModule = { default: (ctx: CommandContext) => Promise<number> 
 export const COMMANDS: Record<CommandName, () => Promise<CommandModule>> = {
   up: () => import('./up.js'),
   promote: () => import('./promote.js'),
+  rollback: () => import('./rollback.js'),
+  history: () => import('./history.js'),
   status: () => import('./status.js'),
   init: () => import('./init.js'),
   doctor: () => import('./doctor.js'),

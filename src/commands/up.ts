@@ -10,7 +10,12 @@ import { loadProject } from './support/project.js';
 export default async function up(ctx: CommandContext): Promise<number> {
   const project = await loadProject(ctx);
   const envName = resolveEnvironmentName(project.loaded.config, ctx.options.env as string | undefined, project.currentBranch);
-  const { plan, env } = await buildDeployPlan(ctx, project, envName, { command: 'up' });
+  // A re-run of a commit whose last run did not finish picks up where it stopped.
+  const { plan, env, resume } = await buildDeployPlan(ctx, project, envName, { command: 'up', resumable: true });
+  if (resume) {
+    const how = resume.outcome === 'unknown' ? `was killed${resume.pending ? ` during ${resume.pending.action}` : ''}` : `ended ${resume.outcome}`;
+    ctx.output.info(`resuming: the last run of ${resume.sha.slice(0, 7)} to ${envName} (${resume.run}) ${how}; what is done is not done again${ctx.options.rebuild ? ' (--rebuild: a new Jenkins build)' : ''}`);
+  }
   if (plan.steps.length === 0) {
     throw new UsageError('up.nothing', `nothing to run for ${envName}: ${plan.skipped.map((s) => `${s.id} ${s.reason}`).join('; ')}`, {
       hint: 'check --only/--skip, or add the missing section to iac.yaml',

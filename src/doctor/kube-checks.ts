@@ -7,6 +7,7 @@
 import type { EnvironmentTarget } from '../config/resolve.js';
 import { isIacError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
+import { kubectlHint } from '../kube/kubectl-argv.js';
 import type { WorkloadObject } from '../kube/types.js';
 import { parseWorkloadRef, type WorkloadKind, type WorkloadRef } from '../kube/workload-ref.js';
 import { fail, pass, settle, warn, type CheckSpec } from './types.js';
@@ -28,14 +29,18 @@ export function kubeChecks(envName: string, settings: KubeSettings): CheckSpec[]
     if (!c.ok) throw c.error;
     return c.value;
   };
-  const contextName = settings.context ?? 'the current context';
   const ns = settings.namespace;
+  const target = {
+    ...(settings.kubeconfig !== undefined ? { kubeconfigPath: settings.kubeconfig } : {}),
+    ...(settings.context !== undefined ? { context: settings.context } : {}),
+    namespace: ns,
+  };
 
   const kubeconfig: CheckSpec = {
     id: 'kube.kubeconfig',
     env: envName,
     label: 'kubeconfig',
-    hint: 'kubectl config view',
+    hint: kubectlHint(target, ['config', 'view'], { namespaced: false }),
     async run() {
       const result = await loaded();
       // Only a file that cannot be read or parsed fails here; context problems are the next check's.
@@ -48,7 +53,7 @@ export function kubeChecks(envName: string, settings: KubeSettings): CheckSpec[]
     env: envName,
     label: 'kube context',
     requires: [kubeconfig],
-    hint: 'kubectl config get-contexts',
+    hint: kubectlHint(target, ['config', 'get-contexts'], { namespaced: false }),
     async run() {
       const c = await client();
       return pass(`${c.context} → ${c.server.replace(/\/\/[^/@]*@/, '//')}`);
@@ -65,7 +70,7 @@ export function kubeChecks(envName: string, settings: KubeSettings): CheckSpec[]
         await c.getJson(`/api/v1/namespaces/${encodeURIComponent(ns)}`, {}, signal);
         return pass(`${ns} exists`);
       } catch (error) {
-        if (statusOf(error) === 404) return fail(`namespace ${ns} does not exist in ${c.context}`, `kubectl --context ${c.context} create namespace ${ns}   (or fix kubernetes.namespace in iac.yaml)`);
+        if (statusOf(error) === 404) return fail(`namespace ${ns} does not exist in ${c.context}`, `${kubectlHint(target, ['create', 'namespace', ns], { namespaced: false })}   (or fix kubernetes.namespace in iac.yaml)`);
         // Many users may not read Namespace objects; the workload checks below still tell.
         if (isIacError(error) && error.code === 'kube.forbidden') return warn(`cannot read namespace ${ns} (forbidden); access is checked per workload kind below`);
         throw error;
@@ -80,7 +85,7 @@ export function kubeChecks(envName: string, settings: KubeSettings): CheckSpec[]
     env: envName,
     label: `kube ${kind} access`,
     requires: [namespace],
-    hint: `kubectl --context ${contextName} auth can-i watch ${kind}s -n ${ns}`,
+    hint: kubectlHint(target, ['auth', 'can-i', 'watch', `${kind}s`]),
     run: async (signal) => {
       await listAndWatch(await client(), kind, ns, signal);
       return pass(`may list and watch ${kind}s in ${ns}`);
@@ -93,7 +98,7 @@ export function kubeChecks(envName: string, settings: KubeSettings): CheckSpec[]
     requires: [namespace],
     run: async (signal) => {
       if (!parsed.ok) return fail(parsed.error, 'fix kubernetes.workloads in iac.yaml');
-      return workloadExists(await client(), parsed.ref, text, ns, signal);
+      return workloadExists(await client(), parsed.ref, text, ns, signal, kubectlHint(target, ['get', `${parsed.ref.kind}s`]));
     },
   }));
   return [kubeconfig, context, namespace, ...access, ...workloads];
@@ -120,7 +125,7 @@ async function listAndWatch(client: KubeClient, kind: WorkloadKind, ns: string, 
   }
 }
 
-async function workloadExists(client: KubeClient, ref: WorkloadRef, text: string, ns: string, signal: AbortSignal) {
+async function workloadExists(client: KubeClient, ref: WorkloadRef, text: string, ns: string, signal: AbortSignal, hint: string) {
   const { workloadCollectionPath } = await import('../kube/resources.js');
   try {
     const object = await client.getJson<WorkloadObject>(`${workloadCollectionPath(ref.kind, ns)}/${encodeURIComponent(ref.name)}`, {}, signal);
@@ -129,6 +134,6 @@ async function workloadExists(client: KubeClient, ref: WorkloadRef, text: string
     return pass(`exists in ${ns}${desired !== undefined ? ` (${ready ?? 0}/${desired} ready)` : ''}`);
   } catch (error) {
     if (statusOf(error) !== 404) throw error;
-    return fail(`${text} not found in namespace ${ns}`, `kubectl --context ${client.context} -n ${ns} get ${ref.kind}s   (or fix kubernetes.workloads in iac.yaml)`);
+    return fail(`${text} not found in namespace ${ns}`, `${hint}   (or fix kubernetes.workloads in iac.yaml)`);
   }
 }

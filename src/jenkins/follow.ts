@@ -35,7 +35,10 @@ export type BuildEvent =
 
 export interface FollowOptions {
   jobPath: JobRef;
+  /** The queue item a trigger returned; ignored when `build` is given. */
   queueId: number;
+  /** Follow a build that already started (a resumed run whose build is still going) instead of a queue item. */
+  build?: { number: number; url: string };
   signal?: AbortSignal;
   /** The longest wait between two polls of the queue item or the build; default 1 s (the console is read at least every 0.5 s). */
   pollIntervalMs?: number;
@@ -144,7 +147,7 @@ export async function* followBuild(client: JenkinsClient, opts: FollowOptions): 
   const now = opts.now ?? Date.now;
   const graceMs = opts.consoleGraceMs ?? DEFAULT_CONSOLE_GRACE_MS;
 
-  const outcome = yield* waitForStart(client, opts);
+  const outcome = opts.build ?? (yield* waitForStart(client, opts));
   if (outcome === 'CANCELLED') {
     yield { type: 'finished', result: 'CANCELLED' };
     return;

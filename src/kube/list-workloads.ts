@@ -1,14 +1,17 @@
 /**
  * Workload health for `iac status`: ONE LIST per kind per namespace (never one GET per workload),
- * judged with kubectl's rollout rules, plus the revision actually running.
+ * judged with the same typed verdict as the rollout wait (verdict.ts), plus the revision running.
  */
 import { UsageError } from '../errors.js';
-import { connectKube, type KubeClient } from './client.js';
+import { connectKube, KubeApiError, type KubeClient } from './client.js';
+import { listAll } from './list-watch.js';
 import { diagnosePod, describeProblem, type PodProblem } from './pod-diagnosis.js';
+import { remoteLine } from './remote-text.js';
 import { matchesSelector, podLabelSelector, podsPath, workloadCollectionPath } from './resources.js';
-import { RolloutStatusError, rolloutStatus } from './rollout-status.js';
+import { withRetry } from './retry.js';
 import { runningRevision, workloadImages } from './revision.js';
-import type { ListObject, PodObject, WorkloadObject } from './types.js';
+import type { PodObject, WorkloadObject } from './types.js';
+import { judgeWorkload, type WorkloadState, type WorkloadVerdict } from './verdict.js';
 import { parseWorkloadRef, type WorkloadKind, type WorkloadRef } from './workload-ref.js';
 
 export interface ListWorkloadsOptions {
@@ -21,6 +24,8 @@ export interface ListWorkloadsOptions {
   revisionAnnotation?: string;
   /** When a workload is not rolled out, also LIST the namespace's pods once and name what is wrong. */
   diagnosePods?: boolean;
+  /** How long 5xx/429 answers are retried. Default 3 s (a status screen answers quickly). */
+  retryForMs?: number;
   signal?: AbortSignal;
   client?: KubeClient;
 }
@@ -31,13 +36,20 @@ export interface WorkloadHealth {
   found: boolean;
   ready: number;
   desired: number;
-  /** kubectl's rollout status message (or its error text), `not found` when absent. */
+  /** The verdict's message (kubectl's rollout status line or its error text), `not found` when absent. */
   message: string;
+  /** kubectl's `done` (an OnDelete workload with every pod ready counts as done). */
   done: boolean;
+  /** ready / progressing / failing: from the typed verdict (and the pods, when diagnosed). */
+  state: WorkloadState;
+  /** The typed verdict (undefined when the workload was not found). */
+  verdict: WorkloadVerdict | undefined;
   revision: string | undefined;
   images: string[];
   /** A pod state that cannot recover (ImagePullBackOff, CrashLoopBackOff, …), from `diagnosePods`. */
   podProblem?: string;
+  /** Pods could not be read (403): diagnostics are missing, said here rather than failing the cell. */
+  diagnosticsUnavailable?: string;
 }
 
 function readyAndDesired(kind: WorkloadKind, object: WorkloadObject): { ready: number; desired: number } {
@@ -48,26 +60,28 @@ function readyAndDesired(kind: WorkloadKind, object: WorkloadObject): { ready: n
 
 function health(text: string, ref: WorkloadRef, object: WorkloadObject | undefined, annotation: string | undefined): WorkloadHealth {
   if (object === undefined) {
-    return { ref: text, found: false, ready: 0, desired: 0, message: 'not found', done: false, revision: undefined, images: [] };
+    return { ref: text, found: false, ready: 0, desired: 0, message: 'not found', done: false, state: 'failing', verdict: undefined, revision: undefined, images: [] };
   }
-  let message: string;
-  let done: boolean;
+  const counts = readyAndDesired(ref.kind, object);
+  let verdict: WorkloadVerdict;
   try {
-    ({ message, done } = rolloutStatus(ref.kind, object));
-  } catch (error) {
-    if (!(error instanceof RolloutStatusError)) throw error;
-    message = error.message;
     // kubectl refuses to judge OnDelete workloads; for a health screen "all pods ready" will do.
-    done = error.reason === 'UnsupportedStrategy' && readyAndDesired(ref.kind, object).ready >= readyAndDesired(ref.kind, object).desired;
+    verdict = judgeWorkload(ref, object, { readyWhenUnsupported: counts });
+  } catch (error) {
+    const message = `the API sent an object iac cannot read (${remoteLine((error as Error).message, 200)})`;
+    return { ref: text, found: true, ...counts, message, done: false, state: 'failing', verdict: undefined, revision: undefined, images: [] };
   }
+  const revision = runningRevision(object, annotation);
   return {
     ref: text,
     found: true,
-    ...readyAndDesired(ref.kind, object),
-    message,
-    done,
-    revision: runningRevision(object, annotation),
-    images: workloadImages(object),
+    ...counts,
+    message: remoteLine(verdict.message),
+    done: verdict.state === 'ready',
+    state: verdict.state,
+    verdict,
+    revision: revision === undefined ? undefined : remoteLine(revision, 100),
+    images: workloadImages(object).map((image) => remoteLine(image, 300)),
   };
 }
 
@@ -81,24 +95,49 @@ export async function listWorkloads(options: ListWorkloadsOptions): Promise<Work
   const client =
     options.client ??
     (await connectKube({ kubeconfigPath: options.kubeconfigPath, context: options.context, namespace: options.namespace }));
-  const kinds = [...new Set(refs.map(({ ref }) => ref.kind))];
-  const byKind = new Map<WorkloadKind, Map<string, WorkloadObject>>();
-  await Promise.all(
-    kinds.map(async (kind) => {
-      const list = await client.getJson<ListObject<WorkloadObject>>(workloadCollectionPath(kind, options.namespace), {}, options.signal);
-      byKind.set(kind, new Map((list.items ?? []).map((item) => [item.metadata?.name ?? '', item])));
-    }),
-  );
-  const results = refs.map(({ text, ref }) => ({ ref, object: byKind.get(ref.kind)?.get(ref.name), health: health(text, ref, byKind.get(ref.kind)?.get(ref.name), options.revisionAnnotation) }));
-  const pending = results.filter((r) => r.object !== undefined && !r.health.done);
-  if (options.diagnosePods && pending.length > 0) {
-    const pods = (await client.getJson<ListObject<PodObject>>(podsPath(options.namespace), {}, options.signal)).items ?? [];
-    for (const { ref, object, health: h } of pending) {
-      const problem = worstProblem(podsOf(ref.kind, object as WorkloadObject, pods));
-      if (problem) h.podProblem = describeProblem(problem);
+  try {
+    const deadline = Date.now() + (options.retryForMs ?? 3000);
+    const list = <T>(path: string, what: string): Promise<T[]> =>
+      withRetry(client, async () => (await listAll<T>(client, path, {}, options.signal)).items, { signal: options.signal, deadline, what });
+    const kinds = [...new Set(refs.map(({ ref }) => ref.kind))];
+    const byKind = new Map<WorkloadKind, Map<string, WorkloadObject>>();
+    await Promise.all(
+      kinds.map(async (kind) => {
+        const items = await list<WorkloadObject>(workloadCollectionPath(kind, options.namespace), `LIST ${kind}s in ${options.namespace}`);
+        byKind.set(kind, new Map(items.map((item) => [item.metadata?.name ?? '', item])));
+      }),
+    );
+    const results = refs.map(({ text, ref }) => {
+      const object = byKind.get(ref.kind)?.get(ref.name);
+      return { ref, object, health: health(text, ref, object, options.revisionAnnotation) };
+    });
+    const pending = results.filter((r) => r.object !== undefined && r.health.state !== 'ready');
+    if (options.diagnosePods && pending.length > 0) {
+      let pods: PodObject[] = [];
+      let unavailable: string | undefined;
+      try {
+        pods = await list<PodObject>(podsPath(options.namespace), `LIST pods in ${options.namespace}`);
+      } catch (error) {
+        // Pods only explain; without permission to read them the workloads' own status still stands.
+        if (!(error instanceof KubeApiError && error.statusCode >= 400 && error.statusCode < 500)) throw error;
+        unavailable = `pods not readable (${error.statusCode}${error.reason ? ` ${error.reason}` : ''})`;
+      }
+      for (const { ref, object, health: h } of pending) {
+        if (unavailable !== undefined) {
+          h.diagnosticsUnavailable = unavailable;
+          continue;
+        }
+        const problem = worstProblem(podsOf(ref.kind, object as WorkloadObject, pods));
+        if (problem) {
+          h.podProblem = remoteLine(describeProblem(problem));
+          h.state = 'failing';
+        }
+      }
     }
+    return results.map((r) => r.health);
+  } finally {
+    if (options.client === undefined) client.close();
   }
-  return results.map((r) => r.health);
 }
 
 /** The workload's pods, by its label selector (one pod LIST serves every workload of the namespace). */

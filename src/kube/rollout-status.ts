@@ -23,7 +23,10 @@ export type RolloutStatusErrorReason =
   | 'Paused'
   | 'ManualUpdateRequired';
 
-/** A state kubectl itself reports as an error (exit 1); for iac the rollout has failed (exit 40). */
+/**
+ * A state kubectl itself reports as an error (exit 1); for iac the rollout has failed (exit 40). No
+ * hint here: the judge knows no cluster target; the watcher builds hints (kubectl-argv.ts).
+ */
 export class RolloutStatusError extends RolloutError {
   readonly reason: RolloutStatusErrorReason;
 
@@ -79,7 +82,6 @@ export const deploymentStatus: StatusViewer = (object, revision = 0) => {
     throw new RolloutStatusError(
       'ProgressDeadlineExceeded',
       `deployment ${quote(name)} exceeded its progress deadline`,
-      `kubectl describe deployment ${name}`,
     );
   }
   const updated = status.updatedReplicas ?? 0;
@@ -108,7 +110,6 @@ function requireRollingUpdate(object: WorkloadObject): void {
     throw new RolloutStatusError(
       'UnsupportedStrategy',
       'rollout status is only available for RollingUpdate strategy type',
-      'an OnDelete workload only changes when its pods are deleted; wait for it with: kubectl get pods -w',
     );
   }
 }
@@ -187,7 +188,6 @@ export const deploymentConfigStatus: StatusViewer = (object, revision = 0) => {
       throw new RolloutStatusError(
         'ManualUpdateRequired',
         `Deployment config ${quote(name)} waiting on manual update (use 'oc rollout latest ${name}')`,
-        `oc rollout latest ${name}`,
       );
     }
   }
@@ -203,14 +203,13 @@ export const deploymentConfigStatus: StatusViewer = (object, revision = 0) => {
       case 'NewReplicationControllerAvailable':
         return { message: progressing.message ?? '', done: true };
       case TIMED_OUT_REASON:
-        throw new RolloutStatusError('ProgressDeadlineExceeded', progressing.message ?? '', `oc describe dc/${name}`);
+        throw new RolloutStatusError('ProgressDeadlineExceeded', progressing.message ?? '');
       case 'RolloutCancelled':
-        throw new RolloutStatusError('RolloutCancelled', progressing.message ?? '', `oc rollout latest ${name}`);
+        throw new RolloutStatusError('RolloutCancelled', progressing.message ?? '');
       case 'DeploymentConfigPaused':
         throw new RolloutStatusError(
           'Paused',
           `Deployment config ${quote(name)} is paused. Resume to continue watching the status of the rollout.`,
-          `oc rollout resume dc/${name}`,
         );
     }
     const replicas = spec.replicas ?? 0;

@@ -4,6 +4,7 @@
  */
 import { connectKube } from './client.js';
 import { podsPath, workloadCollectionPath } from './resources.js';
+import { backoffDelay, sleep } from './retry.js';
 import { parseWorkloadRef, type WorkloadKind } from './workload-ref.js';
 
 export interface WatchChangesOptions {
@@ -13,7 +14,7 @@ export interface WatchChangesOptions {
   refs: string[];
   signal: AbortSignal;
   onChange: () => void;
-  /** Pause before reopening a watch that ended. Default 1000 ms. */
+  /** Pause before reopening a watch that ended; grows while watches end without events. Default 1000 ms. */
   reopenDelayMs?: number;
 }
 
@@ -30,27 +31,38 @@ export async function watchChanges(options: WatchChangesOptions): Promise<void> 
 
 async function watchForever(path: string, options: WatchChangesOptions, client: Awaited<ReturnType<typeof connectKube>>): Promise<void> {
   let resourceVersion: string | undefined;
+  let fruitless = 0;
   while (!options.signal.aborted) {
+    let delivered = 0;
     try {
       // The first watch starts "now" (resourceVersion from a LIST would replay nothing new either).
       if (resourceVersion === undefined) {
         const list = await client.getJson<{ metadata?: { resourceVersion?: string } }>(path, { limit: '1' }, options.signal);
         resourceVersion = list.metadata?.resourceVersion;
       }
-      await client.watch<{ metadata?: { resourceVersion?: string } }>(
+      const end = await client.watch<{ metadata?: { resourceVersion?: string } }>(
         path,
-        { watch: '1', allowWatchBookmarks: 'true', ...(resourceVersion ? { resourceVersion } : {}) },
+        { allowWatchBookmarks: 'true', timeoutSeconds: '300', ...(resourceVersion ? { resourceVersion } : {}) },
         (event) => {
           resourceVersion = event.object?.metadata?.resourceVersion ?? resourceVersion;
           if (event.type === 'ERROR') resourceVersion = undefined;
           else if (event.type !== 'BOOKMARK') options.onChange();
         },
         options.signal,
+        { idleTimeoutMs: 330_000 },
       );
+      delivered = end.events;
     } catch {
       if (options.signal.aborted) return;
       resourceVersion = undefined;
     }
-    await new Promise((resolve) => setTimeout(resolve, options.reopenDelayMs ?? 1000));
+    // A watch that delivered nothing (or failed) backs off, growing; one that worked reopens promptly.
+    fruitless = delivered > 0 ? 0 : fruitless + 1;
+    const base = options.reopenDelayMs ?? 1000;
+    try {
+      await sleep(fruitless === 0 ? base : backoffDelay(fruitless, base, 30_000), options.signal);
+    } catch {
+      return;
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { exitCodeOf, InterruptedError, isIacError, type ExitCodeValue } from '../errors.js';
 import { sanitizeTerminalText } from '../util/terminal-text.js';
+import type { NewRecord } from '../journal/journal.js';
 import type { Output } from './output.js';
 import { PlainRenderer } from './plain-renderer.js';
 import { TtyView } from './tty-view.js';
@@ -13,6 +14,8 @@ export interface RunnerOptions {
   verbose: boolean;
   /** Defaults to the view for the output's mode (live list, plain lines, JSON only). */
   view?: RunView;
+  /** The run's journal: mutations (intent, outcome) and each step's end, written durably. */
+  journal?: (record: NewRecord) => void;
 }
 
 export interface RunOutcome {
@@ -66,6 +69,13 @@ export async function runPlan(plan: Plan, options: RunnerOptions): Promise<RunOu
       throw error;
     } finally {
       report.durationMs = performance.now() - begin;
+      options.journal?.({
+        type: 'step',
+        step: step.id,
+        outcome: report.outcome,
+        ...(report.summary !== undefined ? { summary: report.summary } : {}),
+        durationMs: Math.round(report.durationMs),
+      });
       dispatch({
         type: 'step.finished',
         step: step.id,
@@ -129,6 +139,8 @@ function stepContext(step: Step, report: StepReport, options: RunnerOptions, dis
       dispatch({ type: 'step.warning', step: step.id, message });
     },
     secret: (value) => output.redactor.add(value),
+    intent: (action, detail) => options.journal?.({ type: 'intent', action, ...(detail ? { detail } : {}) }),
+    outcome: (action, ok, detail) => options.journal?.({ type: 'outcome', action, ok, ...(detail ? { detail } : {}) }),
     async subtasks(titles, body) {
       const handles = titles.map((title) => new Subtask(title, step, dispatch));
       const bodyDone = body(handles).finally(() => handles.forEach((h) => h.settleIfPending()));

@@ -16,6 +16,12 @@ export interface SubtaskHandle {
   fail(message: string): void;
 }
 
+/** Facts a step journals about a mutation (build number, queue id, recap): small scalars only. */
+export type JournalDetail = Record<string, string | number | boolean>;
+
+/** What a run changes in the world; each is journaled before (intent) and after (outcome). */
+export type MutationAction = 'push' | 'merge' | 'trigger' | 'playbook';
+
 /** What a running step may do. Steps never print: they report through this context. */
 export interface StepContext {
   readonly signal: AbortSignal;
@@ -32,6 +38,10 @@ export interface StepContext {
   warn(message: string): void;
   /** Registers a secret value so it is masked in every output, log and event. */
   secret(value: string): void;
+  /** Journals, durably, that a mutation is about to happen: a run that dies now leaves it "unknown". */
+  intent(action: MutationAction, detail?: JournalDetail): void;
+  /** Journals how the mutation went (call again with more detail as it progresses, e.g. a build number). */
+  outcome(action: MutationAction, ok: boolean, detail?: JournalDetail): void;
   /** Runs `body` while showing one subtask per title; `body` settles each handle. */
   subtasks(titles: string[], body: (handles: SubtaskHandle[]) => Promise<void>): Promise<void>;
 }

@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { resolveTarget, sectionProblem, type EnvironmentTarget, type Section } from '../config/resolve.js';
 import { isIacError, UnreachableError } from '../errors.js';
 import type { GitRepo } from '../git/repo.js';
+import { pinnedBy, readHistory, type RunSummary } from '../journal/history.js';
 import { describeJob } from '../jenkins/paths.js';
 import type { Ec2Discovery } from '../config/schema.js';
 import { ec2DiscoveryOf, findTaggedInstances } from '../steps/inventory-source.js';
@@ -18,6 +19,7 @@ import {
   type EnvironmentStatus,
   type GitStatus,
   type JenkinsStatus,
+  type JournalStatus,
   type LastPromotion,
   type PromotionStatus,
   type StatusReport,
@@ -79,6 +81,7 @@ export async function gatherStatus(options: GatherOptions): Promise<StatusReport
     Object.keys(loaded.config.environments).map((name) => [name, resolveTarget(loaded, name, { env: options.env })]),
   );
 
+  const history = readHistory(loaded.dir);
   const workloadsByEnv = gatherWorkloads(names.map((n) => resolved.get(n) as EnvironmentTarget).filter((env) => env.needs.kubernetes === undefined), repo, remote, fetched, signal, timeoutMs);
   const promotions = readLastPromotions(loaded.dir);
 
@@ -94,6 +97,7 @@ export async function gatherStatus(options: GatherOptions): Promise<StatusReport
         ec2DiscoveryOf(env) ? needsCell<Ec2Status>(env, ec2Section) ?? cell(signal, timeoutMs, (s) => ec2Cell(env, s)) : undefined,
       ]);
       const last = promotions.get(name);
+      const journal = await journalStatus(history, env, repo, remote);
       return {
         name,
         branch: env.branch,
@@ -103,6 +107,7 @@ export async function gatherStatus(options: GatherOptions): Promise<StatusReport
         ...(workloads ? { workloads } : {}),
         ...(ec2 ? { ec2 } : {}),
         ...(last ? { lastPromotion: last } : {}),
+        ...(journal ? { journal } : {}),
       };
     }),
   );
@@ -240,7 +245,9 @@ function gatherWorkloads(
                 ready: w.ready,
                 desired: w.desired,
                 message: w.podProblem ?? w.message,
-                state: w.done ? 'ready' : !w.found || w.podProblem !== undefined || !w.message.startsWith('Waiting for') ? 'failing' : 'progressing',
+                // The typed verdict decides (kubectl's semantics, pod problems): never the message's wording.
+                state: w.state,
+                ...(w.diagnosticsUnavailable !== undefined ? { diagnostics: w.diagnosticsUnavailable } : {}),
                 ...(w.revision !== undefined ? { revision: w.revision } : {}),
                 ...(behindHead !== undefined ? { behindHead } : {}),
               };
@@ -276,6 +283,32 @@ async function ec2Cell(env: EnvironmentTarget, signal: AbortSignal): Promise<Ec2
   const byState: Record<string, number> = {};
   for (const instance of instances) byState[instance.state] = (byState[instance.state] ?? 0) + 1;
   return { total: instances.length, byState, instances };
+}
+
+/** Pinned by a rollback, or a run that has not ended (running, or killed: unknown), from the journal. */
+async function journalStatus(history: RunSummary[], env: EnvironmentTarget, repo: GitRepo, remote: string): Promise<JournalStatus | undefined> {
+  const runs = history.filter((run) => run.environment === env.name);
+  const newest = runs[0];
+  const pinnedRun = pinnedBy(history, env.name);
+  const status: JournalStatus = {};
+  if (pinnedRun) {
+    const head = `refs/remotes/${remote}/${env.branch}`;
+    const ahead = (await repo.resolve(head)) !== undefined ? await repo.commitsBetween(pinnedRun.sha, head).then((c) => c.length, () => undefined) : undefined;
+    status.pinned = { sha: pinnedRun.sha, time: pinnedRun.startedAt, user: pinnedRun.user, ...(pinnedRun.from ? { from: pinnedRun.from } : {}), ...(ahead !== undefined ? { branchAhead: ahead } : {}) };
+  }
+  if (newest && (newest.outcome === 'running' || newest.outcome === 'unknown')) {
+    status.unfinished = {
+      run: newest.run,
+      command: newest.command,
+      sha: newest.sha,
+      state: newest.outcome,
+      user: newest.user,
+      host: newest.host,
+      time: newest.startedAt,
+      ...(newest.pending ? { pending: newest.pending.action } : {}),
+    };
+  }
+  return status.pinned || status.unfinished ? status : undefined;
 }
 
 /** The newest promotion into each environment, from `.iac/promotions.ndjson`. */

@@ -58,7 +58,10 @@ export interface WorkloadStatus {
   ready: number;
   desired: number;
   message: string;
+  /** From the typed verdict shared with the rollout wait (kubectl's semantics, pod problems). */
   state: 'ready' | 'progressing' | 'failing';
+  /** Why pod diagnostics are missing (e.g. pods not readable: 403), when they are. */
+  diagnostics?: string;
   revision?: string;
   /** How many commits the running revision is behind the branch head on the remote, when known. */
   behindHead?: number;
@@ -78,6 +81,14 @@ export interface LastPromotion {
   outcome: string;
 }
 
+/** What the run journal says about an environment (see `iac history`). */
+export interface JournalStatus {
+  /** The newest deploy is a rollback: the environment runs this commit on purpose until the next `up`. */
+  pinned?: { sha: string; from?: string; time: string; user: string; branchAhead?: number };
+  /** The newest run had not ended: still running, or killed (its outcome is unknown). */
+  unfinished?: { run: string; command: string; sha: string; state: 'running' | 'unknown'; user: string; host: string; time: string; pending?: string };
+}
+
 export interface EnvironmentStatus {
   name: string;
   branch: string;
@@ -87,6 +98,7 @@ export interface EnvironmentStatus {
   workloads?: Cell<WorkloadStatus[]>;
   ec2?: Cell<Ec2Status>;
   lastPromotion?: LastPromotion;
+  journal?: JournalStatus;
 }
 
 /** An environment whose workloads run an older commit than its branch head on the remote. */
@@ -115,7 +127,8 @@ export function reportExitCode(environments: EnvironmentStatus[]): 0 | 4 | 40 {
 }
 
 export function staleEnvironments(environments: EnvironmentStatus[]): StaleEnvironment[] {
-  return environments.flatMap((env) => {
+  // A pinned environment runs an older commit on purpose: the closing line says so instead.
+  return environments.filter((env) => env.journal?.pinned === undefined).flatMap((env) => {
     const behind = Math.max(0, ...(env.workloads?.value ?? []).map((w) => w.behindHead ?? 0));
     return behind > 0 ? [{ environment: env.name, branch: env.branch, behind }] : [];
   });

@@ -44,6 +44,29 @@ function verdictLines(report: StatusReport): Segment[][] {
     const needs = [env.jenkins, env.workloads, env.ec2].filter((cell) => cell?.state === 'needs').map((cell) => cell?.reason ?? '');
     if (needs.length > 0) lines.push([[`! ${env.name}: not checked, ${[...new Set(needs)].join('; ')}`, 'yellow']]);
   }
+  for (const env of report.environments) {
+    const pinned = env.journal?.pinned;
+    if (pinned) {
+      const ahead = pinned.branchAhead !== undefined && pinned.branchAhead > 0 ? `; ${env.branch} is ahead by ${pinned.branchAhead}` : '';
+      lines.push([
+        [`! ${env.name} runs ${pinned.sha.slice(0, 7)} (rolled back${pinned.from ? ` from ${pinned.from.slice(0, 7)}` : ''} at ${clock(pinned.time)} by ${shortName(pinned.user)})${ahead}`, 'yellow'],
+        [' — '],
+        [`iac up ${env.name}`, 'bold'],
+        [` redeploys ${env.branch}`],
+      ]);
+    }
+    const unfinished = env.journal?.unfinished;
+    if (unfinished?.state === 'unknown') {
+      lines.push([
+        [`! ${env.name}: the last run was killed${unfinished.pending ? ` during ${unfinished.pending}` : ''} (${unfinished.command} of ${unfinished.sha.slice(0, 7)} by ${shortName(unfinished.user)}, ${clock(unfinished.time)}): its outcome is unknown`, 'yellow'],
+        [' — '],
+        [`iac up ${env.name}`, 'bold'],
+        [' resumes it'],
+      ]);
+    } else if (unfinished?.state === 'running') {
+      lines.push([[`… ${env.name}: ${unfinished.command} of ${unfinished.sha.slice(0, 7)} by ${shortName(unfinished.user)} on ${unfinished.host} is running since ${clock(unfinished.time)}`, 'cyan']]);
+    }
+  }
   if (lines.length === 0) lines.push([['✔ all sources answered; everything healthy', 'green']]);
   return lines;
 }
@@ -158,6 +181,16 @@ function workloadSummary(w: WorkloadStatus, width: number, branch: string): Segm
 function unreachable<T>(cell: Cell<T>): Segment[] {
   if (cell.state === 'needs') return [[cell.reason ?? 'needs an environment variable', 'yellow']];
   return [[cell.state === 'unreachable' ? 'unreachable' : 'error', 'red'], [`: ${cell.reason ?? 'unknown'}`, 'dim']];
+}
+
+/** "Ana Lima" of "Ana Lima <ana@example.com>": the screen has no room for addresses (history shows them). */
+function shortName(user: string): string {
+  return user.replace(/\s*<[^>]*>$/, '') || user;
+}
+
+/** "2026-12-02 14:02" from an ISO time (UTC, as the journal records it). */
+function clock(iso: string): string {
+  return `${iso.slice(11, 16)} UTC`;
 }
 
 function age(ms: number): string {

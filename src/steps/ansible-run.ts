@@ -2,7 +2,7 @@ import { join, relative } from 'node:path';
 import { ansiblePlaybookArgv, CALLBACK_NAME, shellQuote } from '../ansible/argv.js';
 import type { AnsibleEvent, HostCounts, HostStats } from '../ansible/events.js';
 import type { ResolvedEnvironment } from '../config/resolve.js';
-import { PreflightError } from '../errors.js';
+import { AnsibleError, PreflightError } from '../errors.js';
 import type { Step, StepContext } from '../pipeline/types.js';
 import { describeInventory, writeInventory } from './inventory-source.js';
 
@@ -77,32 +77,41 @@ export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings,
 
       const live = !ctx.verbose; // with --verbose, Ansible's own output already shows every task
       let hostCount = 0;
-      const result = await runPlaybook({
-        cwd: placed.cwd,
-        playbook: placed.playbook,
-        inventory,
-        ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
-        ...(settings.tags ? { tags: settings.tags } : {}),
-        ...(settings.skipTags ? { skipTags: settings.skipTags } : {}),
-        extraVars: settings.extraVars,
-        secretExtraVars,
-        check: settings.check,
-        diff: settings.check,
-        logFile: join(ctx.runDir, 'ansible.log'),
-        logHeader: [`commit ${env.sha} (${env.branch}), written to ${tree}`],
-        env: process.env,
-        dropEnv: Object.values(settings.secretExtraVars),
-        ...(ctx.redact ? { redact: (text: string) => ctx.redact?.(text) ?? text } : {}),
-        signal: ctx.signal,
-        onEvent: (event) => {
-          if (event.type === 'output') {
-            ctx.log(event.line);
-            return;
-          }
-          if (event.type === 'stats') hostCount = Object.keys(event.hosts).length;
-          for (const line of describeAnsibleEvent(event, settings.check, live)) ctx.progress(line);
-        },
-      });
+      ctx.intent('playbook', { playbook: shown(settings.playbook), sha: env.sha });
+      let result: Awaited<ReturnType<typeof runPlaybook>>;
+      try {
+        result = await runPlaybook({
+          cwd: placed.cwd,
+          playbook: placed.playbook,
+          inventory,
+          ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
+          ...(settings.tags ? { tags: settings.tags } : {}),
+          ...(settings.skipTags ? { skipTags: settings.skipTags } : {}),
+          extraVars: settings.extraVars,
+          secretExtraVars,
+          check: settings.check,
+          diff: settings.check,
+          logFile: join(ctx.runDir, 'ansible.log'),
+          logHeader: [`commit ${env.sha} (${env.branch}), written to ${tree}`],
+          env: process.env,
+          dropEnv: Object.values(settings.secretExtraVars),
+          ...(ctx.redact ? { redact: (text: string) => ctx.redact?.(text) ?? text } : {}),
+          signal: ctx.signal,
+          onEvent: (event) => {
+            if (event.type === 'output') {
+              ctx.log(event.line);
+              return;
+            }
+            if (event.type === 'stats') hostCount = Object.keys(event.hosts).length;
+            for (const line of describeAnsibleEvent(event, settings.check, live)) ctx.progress(line);
+          },
+        });
+      } catch (error) {
+        // A playbook Ansible ran to a verdict failed: journal it. An interruption stays "unknown".
+        if (error instanceof AnsibleError) ctx.outcome('playbook', false, { exitCode: error.exitCode });
+        throw error;
+      }
+      ctx.outcome('playbook', true, { hosts: hostCount, ok: result.totals.ok, changed: result.totals.changed });
       for (const warning of result.warnings) ctx.warn(warning);
       for (const problem of result.ignoredFailures) ctx.warn(`ignored failure: ${problem.task} on ${problem.host}${problem.msg ? `: ${problem.msg}` : ''}`);
       return { summary: `${result.tasks} tasks on ${hostCount} host${hostCount === 1 ? '' : 's'}: ${formatTotals(result.totals, settings.check)}` };

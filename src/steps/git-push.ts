@@ -18,6 +18,13 @@ export function gitPushStep(cwd: string, plan: PushPlan): Step {
       await assertRemoteNotAhead(await openRepo(cwd), { remote: plan.remote, branch: plan.branch, sha: plan.sha, signal });
     },
     async run(ctx) {
+      // The preflight just fetched: a remote that already has the commit needs no push (a re-run resumes).
+      const repo = await openRepo(cwd);
+      if ((await repo.resolve(`refs/remotes/${plan.remote}/${plan.branch}`)) === plan.sha) {
+        ctx.outcome('push', true, { upToDate: true, skipped: true });
+        return { summary: `${short} already on ${plan.remote}/${plan.branch}: not pushed again` };
+      }
+      ctx.intent('push', { remote: plan.remote, branch: plan.branch, sha: plan.sha });
       const result = await pushCommit({
         cwd,
         remote: plan.remote,
@@ -26,6 +33,7 @@ export function gitPushStep(cwd: string, plan: PushPlan): Step {
         signal: ctx.signal,
         onEvent: (event) => ctx.progress(describeGitEvent(event)),
       });
+      ctx.outcome('push', true, { upToDate: result.alreadyUpToDate });
       return { summary: result.alreadyUpToDate ? `${short} already on ${plan.remote}/${plan.branch}` : `pushed ${short} to ${plan.remote}/${plan.branch}` };
     },
   };

@@ -5,6 +5,7 @@ import type { ResolvedEnvironment } from '../config/resolve.js';
 import { InterruptedError, isIacError } from '../errors.js';
 import type { JenkinsClient } from '../jenkins/client.js';
 import { ConsoleLines } from '../jenkins/console-lines.js';
+import { pickRevision } from '../jenkins/model.js';
 import { describeJob, jobRefUrlPath, jobPathSegments, resolveUnderBase, type JobRef } from '../jenkins/paths.js';
 import type { Step } from '../pipeline/types.js';
 import { Redactor, SECRET_NAME, type RedactingStream } from '../util/redact.js';
@@ -22,6 +23,11 @@ export interface JenkinsStepOptions {
    * credentials, secret-looking environment variables and parameters.
    */
   redactor?: Redactor;
+  /**
+   * Resume: the build an earlier, unfinished run of this commit triggered. Still running → followed,
+   * not triggered twice; ended SUCCESS having built exactly this commit → reused.
+   */
+  resumeBuild?: number;
 }
 
 /** How long the interrupt summary waits for Jenkins to say whether the build still runs. */
@@ -61,20 +67,42 @@ export function jenkinsBuildStep(env: ResolvedEnvironment, settings: NonNullable
       await preflightClient.getJob(job, signal);
     },
     async run(ctx) {
-      const { followBuild, buildResultError, buildRevisionError } = await import('../jenkins/follow.js');
+      const { followBuild, buildResultError, buildRevisionError, shaMatches } = await import('../jenkins/follow.js');
       client = await connectJenkins(settings, options.env, (value) => {
         redactor.add(value);
         ctx.secret(value);
       });
 
-      ctx.progress(`triggering ${describeJob(job)}`);
-      const trigger = await client.trigger(job, settings.parameters, ctx.signal);
-      queued = trigger.queueId;
-      if (trigger.alreadyQueued) ctx.warn('an identical build was already queued; Jenkins merged this request into it');
-      if (trigger.ignoredParameters.length > 0) {
-        ctx.warn(`the job does not define ${trigger.ignoredParameters.join(', ')}; Jenkins ignores them`);
+      let resumed: { number: number; url: string } | undefined;
+      if (options.resumeBuild !== undefined) {
+        const earlier = await client.getBuild(job, options.resumeBuild, ctx.signal).catch(() => undefined);
+        const built = earlier ? pickRevision(earlier.revisions, env.sha)?.sha : undefined;
+        if (earlier && built !== undefined && shaMatches(built, env.sha)) {
+          if (!earlier.building && earlier.result === 'SUCCESS') {
+            done = true;
+            ctx.link(`build #${earlier.number}`, earlier.url);
+            ctx.outcome('trigger', true, { build: earlier.number, result: 'SUCCESS', reused: true });
+            const age = earlier.timestamp !== undefined ? ` ${formatAge(Date.now() - earlier.timestamp - earlier.durationMs)} ago` : '';
+            return { summary: `reused #${earlier.number} SUCCESS, built ${env.sha.slice(0, 7)}${age} (--rebuild builds again)` };
+          }
+          if (earlier.building) resumed = { number: earlier.number, url: earlier.url };
+        }
       }
-      ctx.progress(`queued (queue item ${trigger.queueId})`);
+
+      let queueId = -1;
+      if (resumed) ctx.progress(`following #${resumed.number}, still building ${env.sha.slice(0, 7)} from the earlier run`);
+      else {
+        ctx.progress(`triggering ${describeJob(job)}`);
+        ctx.intent('trigger', { job: describeJob(job), sha: env.sha });
+        const trigger = await client.trigger(job, settings.parameters, ctx.signal);
+        ctx.outcome('trigger', true, { queue: trigger.queueId });
+        queued = queueId = trigger.queueId;
+        if (trigger.alreadyQueued) ctx.warn('an identical build was already queued; Jenkins merged this request into it');
+        if (trigger.ignoredParameters.length > 0) {
+          ctx.warn(`the job does not define ${trigger.ignoredParameters.join(', ')}; Jenkins ignores them`);
+        }
+        ctx.progress(`queued (queue item ${trigger.queueId})`);
+      }
 
       const capture = new ConsoleCapture(redactor);
       const onAbort = (): void => {
@@ -92,7 +120,8 @@ export function jenkinsBuildStep(env: ResolvedEnvironment, settings: NonNullable
       try {
         for await (const event of followBuild(client, {
           jobPath: job,
-          queueId: trigger.queueId,
+          queueId,
+          ...(resumed ? { build: resumed } : {}),
           signal: ctx.signal,
           pollIntervalMs: settings.pollIntervalMs,
           queueTimeoutMs: settings.queueTimeoutMs,
@@ -106,6 +135,7 @@ export function jenkinsBuildStep(env: ResolvedEnvironment, settings: NonNullable
             case 'started':
               running = { number: event.number, url: event.url };
               queued = undefined;
+              ctx.outcome('trigger', true, { build: event.number });
               await capture.open(join(ctx.runDir, `jenkins-${jobFileName(job)}-${event.number}.log`));
               ctx.link(`build #${event.number}`, event.url);
               ctx.progress(`#${event.number} running — ${event.url}`);
@@ -129,6 +159,7 @@ export function jenkinsBuildStep(env: ResolvedEnvironment, settings: NonNullable
                 ...(event.url !== undefined ? { url: event.url } : {}),
                 consoleTail: [...capture.tail().map((line) => `│ ${line}`), ...(capture.file ? [`full console: ${capture.file}`] : [])],
               };
+              if (event.number !== undefined) ctx.outcome('trigger', event.result === 'SUCCESS' && mismatch === undefined, { build: event.number, result: event.result });
               if (mismatch !== undefined) throw buildRevisionError(mismatch, env.sha, event.result, context);
               const error = buildResultError(event.result, context);
               if (error) throw error;
@@ -179,6 +210,13 @@ function ownRedactor(env: NodeJS.ProcessEnv, parameters: Record<string, string>)
   for (const [key, value] of Object.entries(env)) if (SECRET_NAME.test(key)) redactor.add(value);
   for (const [key, value] of Object.entries(parameters)) if (SECRET_NAME.test(key)) redactor.add(value);
   return redactor;
+}
+
+function formatAge(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  if (minutes < 1) return 'less than a minute';
+  if (minutes < 90) return `${minutes} min`;
+  return `${Math.round(minutes / 60)} h`;
 }
 
 function jobFileName(job: JobRef): string {

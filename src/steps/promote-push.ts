@@ -22,7 +22,9 @@ export function promotePushStep(options: Omit<PromoteOptions, 'signal' | 'onEven
     ],
     async run(ctx) {
       const { pushPromotion } = await import('../git/promote.js');
+      ctx.intent(mergeCommit ? 'merge' : 'push', { remote, branch: to, sha, from: preview.toSha });
       const result = await pushPromotion({ ...options, signal: ctx.signal, onEvent: (event) => ctx.progress(describeGitEvent(event)) }, prepared);
+      ctx.outcome(mergeCommit ? 'merge' : 'push', true, { branch: to, sha: result.toSha });
       onPushed(result);
       if (result.local.kind === 'skipped') ctx.warn(`local ${to} not updated: ${result.local.reason} (${result.local.hint})`);
       return {

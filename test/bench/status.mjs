@@ -1,5 +1,6 @@
-// `iac status` budget (DESIGN.md): with every system answering in 200 ms, status finishes within
-// 0.5 s of the slowest single system — the sources are asked concurrently, not one after another.
+// `iac status` budget (DESIGN.md, issue 15): with every system answering in 200 ms, status finishes
+// within 0.25 s of the slowest single system — the sources are asked concurrently, not one after
+// another, and reading a plain kubeconfig does not load @kubernetes/client-node (~0.5 s of CPU).
 // The Jenkins, Kubernetes and EC2 sandboxes run in this process with added latency on every request;
 // a temp project (real git work repo + bare remote) has two environments using all of them.
 // In the same run the same command is timed with configs naming one system only (git is always
@@ -20,7 +21,7 @@ import { stringify } from 'yaml';
 const BIN = fileURLToPath(new URL('../../bin/iac', import.meta.url));
 const RUNS = Number(process.env.BENCH_STATUS_RUNS ?? 5);
 const LATENCY_MS = Number(process.env.BENCH_STATUS_LATENCY_MS ?? 200);
-const BUDGET_EXTRA_MS = 500;
+const BUDGET_EXTRA_MS = 250;
 const TOKEN = 'bench0status0token0123456789abcd';
 const ENVIRONMENTS = { dev: 'develop', prod: 'main' };
 const SYSTEMS = ['jenkins', 'kubernetes', 'ec2'];
@@ -228,7 +229,7 @@ export async function run() {
     const expectedLists = Object.keys(SCALE_NAMESPACES).length * SCALE_KINDS.length;
     return [
       {
-        benchmark: `status: all systems (${LATENCY_MS} ms each) / (slowest single + 0.5 s)`,
+        benchmark: `status: all systems (${LATENCY_MS} ms each) / (slowest single + ${BUDGET_EXTRA_MS / 1000} s)`,
         value: `${ms.all.toFixed(0)} ms (slowest: ${slowest} ${ms[slowest].toFixed(0)} ms; git only ${ms.git.toFixed(0)} ms)`,
         ratio: ms.all / allowed,
         budget: 1,

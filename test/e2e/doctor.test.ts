@@ -190,7 +190,8 @@ describe('iac doctor against the sandboxes', () => {
       expect(result.code).toBe(3);
       expect(result.stdout).toMatch(/✓ deployment\/web\s+exists in dev \(2\/2 ready\)/);
       expect(result.stdout).toMatch(/✓ kube statefulset access\s+may list and watch statefulsets in dev/);
-      expect(result.stdout).toMatch(/✗ statefulset\/db\s+statefulset\/db not found in namespace dev → fix: kubectl --context iac-sandbox -n dev get statefulsets/);
+      // The fix names the same cluster iac asked: namespace and the configured kubeconfig.
+      expect(result.stdout).toMatch(/✗ statefulset\/db\s+statefulset\/db not found in namespace dev → fix: kubectl get statefulsets -n dev --kubeconfig \S+\/kubeconfig\.yaml/);
       expect(result.stdout).toMatch(/✓ jenkins job/);
     } finally {
       p.cleanup();
@@ -204,7 +205,7 @@ describe('iac doctor against the sandboxes', () => {
       const result = await runIac(['doctor', 'dev'], { cwd: p.work, env: ENV });
       expect(result.code).toBe(3);
       expect(result.stdout).toMatch(/✓ kube context\s+iac-sandbox → https?:\/\/127\.0\.0\.1:\d+/);
-      expect(result.stdout).toMatch(/✗ kube namespace\s+.*refused the credentials of context "iac-sandbox" \(401 Unauthorized\) → fix: kubectl --context iac-sandbox auth whoami/);
+      expect(result.stdout).toMatch(/✗ kube namespace\s+.*refused the credentials of context "iac-sandbox" \(401 Unauthorized\) → fix: kubectl auth whoami --kubeconfig \S+\/kubeconfig\.yaml/);
       expect(result.stdout).toMatch(/○ deployment\/web\s+not checked: kube namespace failed/);
       expect(result.stdout).not.toContain('not-the-sandbox-token');
     } finally {

@@ -3,6 +3,7 @@ import { PreflightError, UsageError } from '../../errors.js';
 import { BranchGuard } from '../../git/branch-guard.js';
 import { pushPlan } from '../../git/push.js';
 import { remoteHeads } from '../../git/repo.js';
+import { buildOf, readHistory, resumable, type RunSummary } from '../../journal/history.js';
 import type { Plan, RunGuard, SkippedStep, Step, StepId } from '../../pipeline/types.js';
 import { durationProblem, parseDuration } from '../../util/duration.js';
 import { SECRET_NAME } from '../../util/redact.js';
@@ -18,14 +19,18 @@ export interface DeployPlan {
   plan: Plan;
   env: ResolvedEnvironment;
   target: EnvironmentTarget;
+  /** The unfinished earlier run of the same commit this run resumes. */
+  resume?: RunSummary;
 }
 
 export interface DeployOptions {
   command: string;
   /** The run's commit when the caller bound it (promote: the commit it promotes); else the branch head, read once here. */
   sha?: string;
-  /** A step that takes the place of the git push (promote's merge-and-push). */
-  gitStep?: Step;
+  /** A step that takes the place of the git push (promote's merge-and-push); `null`: no git step (rollback). */
+  gitStep?: Step | null;
+  /** Look for an earlier run of this commit that did not finish, to pick up where it stopped (`iac up`). */
+  resumable?: boolean;
 }
 
 const SECTION_OF: Record<Exclude<StepId, 'git'>, Section> = { jenkins: 'jenkins', ansible: 'ansible', rollout: 'kubernetes' };
@@ -41,6 +46,7 @@ export async function buildDeployPlan(ctx: CommandContext, project: Project, env
   const timeoutMs = parseTimeoutFlag(ctx.options.timeout);
   const target = resolveTarget(loaded, envName, { env: ctx.env, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   const sha = options.sha ?? (await headToDeploy(project, target));
+  const resume = options.resumable ? resumable(readHistory(loaded.dir), envName, sha) : undefined;
   const selected = selectSteps(ctx.options.only, ctx.options.skip);
   const present: Record<Exclude<StepId, 'git'>, boolean> = {
     jenkins: target.jenkins !== undefined,
@@ -59,6 +65,7 @@ export async function buildDeployPlan(ctx: CommandContext, project: Project, env
   const skipped: SkippedStep[] = [];
   const skipReason = (id: StepId): string => (ctx.options.only !== undefined && !selected.has(id) ? 'not in --only' : 'in --skip');
   if (options.gitStep) steps.push(options.gitStep);
+  else if (options.gitStep === null) skipped.push({ id: 'git', reason: 'no branch moves' });
   else if (!selected.has('git')) skipped.push({ id: 'git', reason: skipReason('git') });
   else steps.push(gitPushStep(env.projectDir, await pushPlan({ cwd: env.projectDir, remote: env.remote, branch: env.branch, sha })));
 
@@ -66,12 +73,14 @@ export async function buildDeployPlan(ctx: CommandContext, project: Project, env
     if (!selected.has(id)) skipped.push({ id, reason: skipReason(id) });
     else if (!present[id]) skipped.push({ id, reason: `environment ${envName} has no ${SECTION_OF[id]} section` });
     else if (id === 'jenkins') {
+      const resumeBuild = resume !== undefined && ctx.options.rebuild !== true ? buildOf(resume)?.number : undefined;
       steps.push(
         jenkinsBuildStep(env, env.jenkins as NonNullable<ResolvedEnvironment['jenkins']>, {
           cancelOnInterrupt: ctx.options.cancelOnInterrupt === true,
           env: ctx.env,
           secret: (value) => ctx.output.redactor.add(value),
           redactor: ctx.output.redactor,
+          ...(resumeBuild !== undefined ? { resumeBuild } : {}),
         }),
       );
     } else if (id === 'ansible') {
@@ -81,8 +90,8 @@ export async function buildDeployPlan(ctx: CommandContext, project: Project, env
     }
   }
 
-  const guard = branchGuard(env, options.gitStep ? undefined : () => project.repo.resolve(`refs/heads/${env.branch}`));
-  return { env, target, plan: { command: options.command, environment: envName, branch: env.branch, sha, steps, skipped, guard } };
+  const guard = branchGuard(env, options.gitStep === undefined ? () => project.repo.resolve(`refs/heads/${env.branch}`) : undefined);
+  return { env, target, ...(resume ? { resume } : {}), plan: { command: options.command, environment: envName, branch: env.branch, sha, steps, skipped, guard } };
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { RunJournal } from '../../journal/journal.js';
+import type { RunCommand } from '../../journal/records.js';
 import { runPlan, type RunOutcome } from '../../pipeline/runner.js';
 import { printSummary } from '../../pipeline/summary.js';
 import type { Plan } from '../../pipeline/types.js';
@@ -17,20 +19,48 @@ export async function preflightPlan(ctx: CommandContext, plan: Plan): Promise<vo
   if (failed) throw failed.reason;
 }
 
+export interface ExecuteOptions {
+  runDir?: string;
+  preflightDone?: boolean;
+  /** rollback: the commit the environment ran before (journaled with the run). */
+  from?: string;
+}
+
 /**
- * Runs a plan for real: preflight (nothing changes if it fails), then the steps in order, then the
- * summary. Throws the failing step's error so the top level prints it once.
+ * Runs a plan for real: preflight (nothing changes if it fails), then the journaled run — its
+ * header (who, where, which commit), every mutation's intent and outcome, each step's end, the run's
+ * end — then the summary. Throws the failing step's error so the top level prints it once.
  */
-export async function executePlan(
-  ctx: CommandContext,
-  plan: Plan,
-  projectDir: string,
-  options: { runDir?: string; preflightDone?: boolean } = {},
-): Promise<RunOutcome> {
-  if (!options.preflightDone) await preflightPlan(ctx, plan);
+export async function executePlan(ctx: CommandContext, plan: Plan, projectDir: string, options: ExecuteOptions = {}): Promise<RunOutcome> {
+  const { whoRuns } = await import('../../journal/identity.js');
+  const [identity] = await Promise.all([whoRuns(projectDir), options.preflightDone ? undefined : preflightPlan(ctx, plan)]);
   const runDir = options.runDir ?? createRunDir(projectDir);
   ctx.output.recordTo(eventLog(runDir));
-  const outcome = await runPlan(plan, { output: ctx.output, signal: ctx.signal, runDir, verbose: ctx.options.verbose === true });
+  const { RunJournal } = await import('../../journal/journal.js');
+  const journal: RunJournal = RunJournal.open(projectDir, runDir, {
+    command: plan.command as RunCommand,
+    environment: plan.environment,
+    branch: plan.branch,
+    sha: plan.sha,
+    ...identity,
+    pid: process.pid,
+    ...(options.from !== undefined ? { from: options.from } : {}),
+  });
+  const redact = ctx.output.redactor;
+  const started = performance.now();
+  const outcome = await runPlan(plan, {
+    output: ctx.output,
+    signal: ctx.signal,
+    runDir,
+    verbose: ctx.options.verbose === true,
+    journal: (record) => journal.append(JSON.parse(redact.redact(JSON.stringify(record))) as typeof record),
+  });
+  journal.append({
+    type: 'end',
+    outcome: outcome.exitCode === 0 ? 'success' : outcome.exitCode === 130 ? 'interrupted' : 'failed',
+    exitCode: outcome.exitCode,
+    durationMs: Math.round(performance.now() - started),
+  });
   ctx.reportSteps(outcome.reports);
   if (ctx.output.json) for (const warning of outcome.warnings) ctx.output.warn(warning);
   printSummary(ctx.output, plan, outcome, runDir);

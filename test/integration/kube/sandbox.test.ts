@@ -205,6 +205,14 @@ describe('listWorkloads', () => {
       desired: 1,
       message: 'deployment "web-0" successfully rolled out',
       done: true,
+      state: 'ready',
+      verdict: {
+        workload: 'deployment/web-0',
+        kubectl: { message: 'deployment "web-0" successfully rolled out', done: true },
+        revision: { state: 'unchecked' },
+        state: 'ready',
+        message: 'deployment "web-0" successfully rolled out',
+      },
       revision: 'abc123',
       images: ['registry.example.com/web-0:abc123'],
     });
@@ -217,6 +225,6 @@ describe('listWorkloads', () => {
     const kubeconfigPath = await sandbox!.kubeconfig(join(dir, 'kubeconfig'));
     const result = await listWorkloads({ kubeconfigPath, namespace: 'shop', refs: ['deploy/web', 'deployment/gone'], revisionAnnotation: 'iac.dev/revision' });
     expect(result[0]).toMatchObject({ ref: 'deploy/web', revision: 'f00d', done: true });
-    expect(result[1]).toMatchObject({ ref: 'deployment/gone', found: false, message: 'not found', done: false });
+    expect(result[1]).toMatchObject({ ref: 'deployment/gone', found: false, message: 'not found', done: false, state: 'failing' });
   });
 });

@@ -1,10 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RolloutError } from '../../../src/errors.js';
 import { WorkloadRolloutError, watchRollouts, type RolloutEvent } from '../../../src/kube/watch-rollout.js';
 import { startKubeSandbox, type KubeSandbox, type KubeSandboxOptions } from '../../../src/sandbox/kubernetes.js';
+import { startKubeFaultProxy } from '../../helpers/kube-fault-proxy.js';
 
 let dir: string;
 let sandbox: KubeSandbox | undefined;
@@ -70,10 +72,61 @@ describe('watchRollouts against the Kubernetes sandbox', () => {
     expect(progress.length).toBeGreaterThan(0);
     expect(progress[0]).toBe('Waiting for deployment "web" rollout to finish: 0 out of 3 new replicas have been updated...');
     expect(webMessages.at(-1)).toBe('deployment "web" successfully rolled out');
-    // One list and one watch per workload (no reconnects happened).
+    // One list and one watch per kind (here one workload each; no reconnects happened).
     for (const resource of ['deployments', 'statefulsets', 'daemonsets']) {
       expect(sandbox!.requests.count('list', resource, 'shop')).toBe(1);
       expect(sandbox!.requests.count('watch', resource, 'shop')).toBe(1);
+    }
+  });
+
+  it('20 Deployments: ONE LIST + ONE WATCH of deployments, one shared pod stream, on two connections', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `web-${String(i).padStart(2, '0')}`);
+    sandbox = await startKubeSandbox({ workloads: names.map((name) => ({ kind: 'deployment', name, namespace: 'shop', replicas: 2, stepMs: 150, observeDelayMs: 800 })) });
+    const proxy = await startKubeFaultProxy(sandbox.url);
+    try {
+      const kubeconfigPath = await proxy.kubeconfig(join(dir, 'kubeconfig'), { token: sandbox.token, namespace: 'shop' });
+      const outcomes = await watchRollouts({ kubeconfigPath, namespace: 'shop', workloads: names.map((n) => `deployment/${n}`), timeoutMs: 30_000, onEvent: () => {} });
+      expect(outcomes.every((o) => o.verdict?.state === 'ready')).toBe(true);
+      const count = (verb: string, resource: string): number => proxy.requests.filter((r) => r.verb === verb && r.resource === resource).length;
+      expect([count('list', 'deployments'), count('watch', 'deployments'), count('list', 'pods'), count('watch', 'pods')]).toEqual([1, 1, 1, 1]);
+      expect(proxy.requests).toHaveLength(4);
+      // Each LIST and its WATCH share one keep-alive connection.
+      expect(proxy.connections).toBe(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('proxy-url: every connection is a CONNECT tunnel through the proxy', async () => {
+    sandbox = await startKubeSandbox({ workloads: [{ kind: 'deployment', name: 'web', namespace: 'shop', replicas: 1, outcome: 'steady' }] });
+    const tunnels: string[] = [];
+    const proxy = createNetServer();
+    proxy.on('connection', (client) => {
+      client.once('data', (head) => {
+        const target = /^CONNECT (\S+) HTTP/.exec(head.toString('latin1'))?.[1];
+        if (target === undefined) return client.destroy();
+        tunnels.push(target);
+        const [host, port] = target.split(':') as [string, string];
+        const upstream = connect(Number(port), host, () => {
+          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+          client.pipe(upstream).pipe(client);
+        });
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const kubeconfigPath = await sandbox.kubeconfig(join(dir, 'kubeconfig'), { namespace: 'shop' });
+      const text = await readFile(kubeconfigPath, 'utf8');
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      await writeFile(kubeconfigPath, text.replace('insecure-skip-tls-verify: true', `insecure-skip-tls-verify: true\n      proxy-url: ${proxyUrl}`));
+      const outcomes = await watchRollouts({ kubeconfigPath, namespace: 'shop', workloads: ['deployment/web'], timeoutMs: 10_000, onEvent: () => {} });
+      expect(outcomes[0]?.verdict?.state).toBe('ready');
+      expect(tunnels.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(tunnels)).toEqual(new Set([new URL(sandbox.url).host]));
+    } finally {
+      proxy.close();
     }
   });
 
