@@ -1,21 +1,30 @@
 /**
  * Runs `ansible-playbook` as a child process and reports its progress as typed events.
- * - argument array, never a shell; secret extra vars only through a 0600 file (`-e @file`);
+ * - stdout is Ansible's own human output (the user's stdout callback, the default one unless configured):
+ *   it goes to the run log and, as `output` events, to whoever shows it; the shipped `iac_events` callback
+ *   sends structured events over a private socket (fd 3); totals are Ansible's own stats;
  * - the child leads its own process group (`detached`), so on abort SIGINT goes to the whole group:
- *   signalling only the main pid leaves the running module orphaned (protocol §A.1.2);
+ *   signalling only the main pid leaves the running module orphaned (protocol §A.1.2); if iac dies by any
+ *   signal, SIGKILL included, the callback sees its lifeline (fd 4) close and kills the group;
+ * - argument array, never a shell; secret extra vars only through an anonymous pipe (secret-vars.ts);
+ *   the child's environment carries no secret it does not need (child-env.ts);
  * - the outcome comes from the callback's events and final stats (see outcome.ts).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { InterruptedError, PreflightError, throwIfAborted } from '../errors.js';
-import { Redactor } from '../util/redact.js';
-import { ANSIBLE_INSTALL_HINT, ansibleEnv, ansiblePlaybookArgv, callbackPluginDir } from './argv.js';
-import { PlaybookTracker, parseEventLine, type AnsibleEvent, type HostProblem, type HostStats } from './events.js';
-import { judgeRun } from './outcome.js';
-import { logLinesFor } from './run-log.js';
-import { secretStrings, writeSecretVarsFile, type SecretVarsFile } from './secret-vars.js';
+import type { Readable } from 'node:stream';
+import { InterruptedError, PreflightError, UsageError, throwIfAborted } from '../errors.js';
+import { Redactor, SECRET_NAME } from '../util/redact.js';
+import { ANSIBLE_INSTALL_HINT, ansibleEnv, ansiblePlaybookArgv, callbackPluginDir, commandLine, CONTROL_FD, EVENTS_FD } from './argv.js';
+import { childEnvironment } from './child-env.js';
+import { PlaybookTracker, parseEventLine, sumStats, type AnsibleEvent, type HostProblem, type HostStats } from './events.js';
+import { interpreterOf, requireAnsible } from './executable.js';
+import { LineSplitter, terminalSafe } from './lines.js';
+import { judgeRun, type OutcomeHints } from './outcome.js';
+import { MAX_SECRET_BYTES, SECRET_PATH_PLACEHOLDER, SECRET_WRAPPER, secretStrings } from './secret-vars.js';
 
 export type { AnsibleEvent } from './events.js';
 
@@ -30,40 +39,86 @@ export interface RunPlaybookOptions {
   secretExtraVars?: Record<string, unknown>;
   check?: boolean;
   diff?: boolean;
-  verbose?: boolean;
-  /** Readable log written while the run goes (directories are created). */
+  /** Readable log written while the run goes (directories are created): Ansible's own output. */
   logFile?: string;
+  /** Lines written at the top of the log (e.g. which commit the playbook comes from). */
+  logHeader?: string[];
   signal?: AbortSignal;
   onEvent: (event: AnsibleEvent) => void;
   ansiblePlaybookBin?: string;
-  /** Extra environment for the child (e.g. AWS settings for an EC2 inventory script). */
-  env?: Record<string, string>;
+  /** The environment the child starts from (default process.env); secrets are removed from it. */
+  env?: NodeJS.ProcessEnv;
+  /** Variables never passed on although their names look harmless (those behind secret extra vars). */
+  dropEnv?: string[];
+  /** Redacts every secret iac knows of (the output's redactor); secret extra vars are always added. */
+  redact?: (text: string) => string;
   /** After SIGINT, how long to wait before SIGTERM/SIGKILL to the group. */
   interruptGraceMs?: number;
 }
 
 export interface AnsibleRunResult {
   exitCode: number;
+  /** Ansible's own PLAY RECAP numbers per host. */
   stats: Record<string, HostStats>;
+  /** Their sum over hosts. */
+  totals: HostStats;
+  /** Tasks and handlers that started. */
+  tasks: number;
   durationMs: number;
   /** `[WARNING]` lines from stderr (e.g. a host pattern that matched nothing). */
   warnings: string[];
   /** Failures on tasks with `ignore_errors: true`: not fatal, but worth showing. */
   ignoredFailures: HostProblem[];
+  /** Commands to re-run against the same target (the playbook; a ping of the inventory). */
+  hints: OutcomeHints;
 }
+
+/** Events can carry a whole module result; lines longer than this are dropped, not parsed. */
+const MAX_EVENT_BYTES = 8 * 1024 * 1024;
+/** After the main process exits, how long its output streams may take to drain. */
+const DRAIN_MS = 5_000;
 
 export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunResult> {
   throwIfAborted(opts.signal);
   const started = Date.now();
+  const baseEnv = opts.env ?? process.env;
+  const bin = await requireAnsible(opts.ansiblePlaybookBin ?? 'ansible-playbook', baseEnv);
   const redactor = new Redactor();
-  for (const value of secretStrings(opts.secretExtraVars ?? {})) redactor.add(value);
-  const scrub = (text: string): string => redactor.redact(text);
+  const secretVars = opts.secretExtraVars ?? {};
+  for (const value of secretStrings(secretVars)) redactor.add(value);
+  // Whatever the caller's redactor knows, the values of secret-looking variables are masked here too.
+  for (const [name, value] of Object.entries(baseEnv)) if (SECRET_NAME.test(name)) redactor.add(value);
+  const scrub = (text: string): string => terminalSafe(redactor.redact(opts.redact ? opts.redact(text) : text));
 
-  const hasSecrets = opts.secretExtraVars !== undefined && Object.keys(opts.secretExtraVars).length > 0;
-  let secretFile: SecretVarsFile | undefined;
+  const secretNames = Object.keys(secretVars);
+  const secretJson = secretNames.length > 0 ? `${JSON.stringify(secretVars)}\n` : undefined;
+  if (secretJson !== undefined && Buffer.byteLength(secretJson) > MAX_SECRET_BYTES) {
+    throw new UsageError('ansible.secrets-too-large', `secret extra vars are ${Buffer.byteLength(secretJson)} bytes; at most ${MAX_SECRET_BYTES} can be passed`, {
+      hint: 'keep large secrets in files the playbook reads (e.g. ansible-vault), and pass only their passwords',
+    });
+  }
+
+  const common = {
+    playbook: opts.playbook,
+    ...(opts.inventory !== undefined ? { inventory: opts.inventory } : {}),
+    ...(opts.limit ? { limit: opts.limit } : {}),
+    ...(opts.tags ? { tags: opts.tags } : {}),
+    ...(opts.skipTags ? { skipTags: opts.skipTags } : {}),
+    ...(opts.extraVars ? { extraVars: opts.extraVars } : {}),
+    check: opts.check === true,
+    diff: opts.diff === true,
+  };
+  const argv = ansiblePlaybookArgv({ ...common, ...(secretJson !== undefined ? { secretVarsPath: SECRET_PATH_PLACEHOLDER } : {}) });
+  const hints = runHints(opts, common, secretNames);
+
   let log: WriteStream | undefined;
+  const writeLog = (lines: string[]): void => {
+    if (log && lines.length > 0) log.write(`${lines.map(scrub).join('\n')}\n`);
+  };
+  let child: ChildProcess | undefined;
+  let secretDir: string | undefined;
+  const onExit = (): void => signalGroup(child, 'SIGKILL');
   try {
-    if (hasSecrets) secretFile = await writeSecretVarsFile(opts.secretExtraVars ?? {});
     if (opts.logFile) {
       const logPath = isAbsolute(opts.logFile) ? opts.logFile : join(opts.cwd, opts.logFile);
       await mkdir(dirname(logPath), { recursive: true });
@@ -73,45 +128,47 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
         log = undefined;
       });
     }
-    const writeLog = (lines: string[]): void => {
-      if (log && lines.length > 0) log.write(lines.map(scrub).join('\n') + '\n');
+    writeLog([
+      `$ ${hints.rerun}`,
+      ...(opts.logHeader ?? []).map((line) => `# ${line}`),
+      ...(secretNames.length > 0 ? [`# secret extra vars ${secretNames.join(', ')} passed through a named pipe (-e @<fifo>), never stored`] : []),
+      '',
+    ]);
+
+    if (secretJson !== undefined) secretDir = await mkdtemp(join(tmpdir(), 'iac-secret-'));
+    const env = {
+      ...childEnvironment(baseEnv, { drop: opts.dropEnv ?? [] }),
+      ...ansibleEnv(callbackPluginDir(), baseEnv.ANSIBLE_CALLBACK_PLUGINS),
+      ...(secretDir !== undefined ? { IAC_SECRET_DIR: secretDir } : {}),
     };
-
-    const argv = ansiblePlaybookArgv({
-      playbook: opts.playbook,
-      ...(opts.inventory !== undefined ? { inventory: opts.inventory } : {}),
-      ...(opts.limit ? { limit: opts.limit } : {}),
-      ...(opts.tags ? { tags: opts.tags } : {}),
-      ...(opts.skipTags ? { skipTags: opts.skipTags } : {}),
-      ...(opts.extraVars ? { extraVars: opts.extraVars } : {}),
-      ...(secretFile ? { secretVarsFile: secretFile.path } : {}),
-      check: opts.check === true,
-      diff: opts.diff === true,
-      verbose: opts.verbose === true,
-    });
-    const bin = opts.ansiblePlaybookBin ?? 'ansible-playbook';
-    writeLog([`$ ${bin} ${argv.join(' ')}`, `# cwd: ${opts.cwd}`]);
-
-    const { execa } = await import('execa');
-    const child = execa(bin, argv, {
+    const command = secretDir !== undefined ? [...(await interpreterOf(bin)), '-c', SECRET_WRAPPER, secretDir, bin, ...argv] : [bin, ...argv];
+    throwIfAborted(opts.signal);
+    child = spawn(command[0] as string, command.slice(1), {
       cwd: opts.cwd,
-      env: { ...ansibleEnv(callbackPluginDir()), ...opts.env },
+      env,
       detached: true,
-      stdin: 'ignore',
-      buffer: false,
-      reject: false,
+      stdio: [secretJson !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     });
+    // If iac itself is made to exit (a second Ctrl-C), the playbook's process group must not outlive it.
+    process.once('exit', onExit);
+    const spawnError = new Promise<Error>((resolve) => child?.once('error', resolve));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child?.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    if (secretJson !== undefined && child.stdin) {
+      child.stdin.on('error', () => undefined); // the wrapper died first: its exit code tells why
+      child.stdin.end(secretJson);
+    }
+    // The lifeline: iac holds its end open and never writes; the callback reads end-of-file when iac is gone.
+    const lifeline = child.stdio[CONTROL_FD] as Readable | null;
+    lifeline?.on('error', () => undefined);
+    lifeline?.on('data', () => undefined);
 
     const tracker = new PlaybookTracker(scrub);
     // A throwing listener must not tear down the stream reader mid-run; its error is rethrown at the end.
     let listenerError: unknown;
     const emit = (events: AnsibleEvent[]): void => {
       for (const event of events) {
-        const problem =
-          event.type === 'host' && event.status !== 'ok' && event.status !== 'changed' && event.status !== 'skipped'
-            ? tracker.problems[tracker.problems.length - 1]
-            : undefined;
-        writeLog(logLinesFor(event, problem));
         try {
           opts.onEvent(event);
         } catch (error) {
@@ -120,92 +177,117 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
       }
     };
     const stderrLines: string[] = [];
-    const stdoutDone = readLines(child.stdout, (line) => {
+    const eventsDone = readLines(child.stdio[EVENTS_FD] as Readable | null, MAX_EVENT_BYTES, (line) => {
       const raw = parseEventLine(line);
       if (raw) emit(tracker.push(raw));
-      else if (line.trim() !== '') writeLog([line]);
     });
-    const stderrDone = readLines(child.stderr, (line) => {
-      stderrLines.push(scrub(line));
+    const stdoutDone = readLines(child.stdout, undefined, (line) => {
+      const text = scrub(line);
+      writeLog([text]);
+      emit([{ type: 'output', stream: 'stdout', line: text }]);
+    });
+    const stderrDone = readLines(child.stderr, undefined, (line) => {
+      const text = scrub(line);
+      stderrLines.push(text);
       if (stderrLines.length > 500) stderrLines.shift();
-      writeLog([`stderr: ${line}`]);
+      writeLog([text]);
+      emit([{ type: 'output', stream: 'stderr', line: text }]);
     });
 
     // Abort: SIGINT to the whole group (like a terminal's Ctrl-C), then escalate if it does not stop.
     let interrupted = false;
     const timers: NodeJS.Timeout[] = [];
-    const signalGroup = (signal: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // ESRCH: the group is already gone.
-      }
-    };
     const onAbort = (): void => {
       interrupted = true;
-      signalGroup('SIGINT');
+      signalGroup(child, 'SIGINT');
       // ansible-playbook stops within a second of SIGINT, except when it lands between two tasks,
       // where a worker can swallow it: then SIGTERM after a short grace.
       const grace = opts.interruptGraceMs ?? 3_000;
-      timers.push(setTimeout(() => signalGroup('SIGTERM'), grace));
-      timers.push(setTimeout(() => signalGroup('SIGKILL'), grace + 5_000));
+      timers.push(setTimeout(() => signalGroup(child, 'SIGTERM'), grace));
+      timers.push(setTimeout(() => signalGroup(child, 'SIGKILL'), grace + 5_000));
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) onAbort(); // aborted while the child was being spawned
-    // If iac itself is made to exit (a second Ctrl-C), the playbook's process group must not outlive it.
-    const onExit = (): void => signalGroup('SIGKILL');
-    process.once('exit', onExit);
 
-    const result = await child.finally(() => process.off('exit', onExit));
-    await Promise.all([stdoutDone, stderrDone]);
+    const ended = await Promise.race([exited, spawnError]);
+    if (ended instanceof Error) {
+      lifeline?.destroy();
+      throw new PreflightError('ansible.missing', `cannot start ${command[0] ?? bin}: ${ended.message}`, { hint: ANSIBLE_INSTALL_HINT });
+    }
+    // Workers can outlive the main process for a moment; after an interruption nothing may stay behind.
+    if (interrupted && child.pid !== undefined && !(await groupGone(child.pid, 3_000))) signalGroup(child, 'SIGKILL');
+    await drain([eventsDone, stdoutDone, stderrDone], [child.stdout, child.stderr, child.stdio[EVENTS_FD] as Readable | null]);
+    lifeline?.destroy();
     opts.signal?.removeEventListener('abort', onAbort);
     for (const timer of timers) clearTimeout(timer);
     emit(tracker.finish());
 
     if (listenerError !== undefined) throw listenerError;
-    if (result.failed && result.code === 'ENOENT') {
-      throw new PreflightError('ansible.missing', `${bin} not found on PATH`, { hint: ANSIBLE_INSTALL_HINT });
+    if (ended.code === 127 && secretJson !== undefined && stderrLines.some((l) => l.startsWith('iac: cannot run'))) {
+      throw new PreflightError('ansible.missing', stderrLines.find((l) => l.startsWith('iac: cannot run'))?.slice(5) ?? `cannot run ${bin}`, { hint: ANSIBLE_INSTALL_HINT });
     }
     // An abort that arrives after the final stats found nothing left to stop: judge the run as usual.
     if (interrupted && !tracker.stats) {
-      // Workers can outlive the main process for a moment; nothing in the group may outlive us.
-      if (child.pid !== undefined && !(await groupGone(child.pid, 3_000))) signalGroup('SIGKILL');
       writeLog(['', 'INTERRUPTED']);
       throw new InterruptedError(
         tracker.currentTask ? `ansible-playbook interrupted during task "${tracker.currentTask}"` : 'ansible-playbook interrupted',
-        { hint: `re-run the playbook: ansible-playbook ${opts.playbook}` },
+        { hint: hints.rerun },
       );
     }
-    if (result.signal) {
+    if (ended.signal) {
       // Killed from outside (OOM killer, someone's kill): not a verdict on the playbook.
-      throw new InterruptedError(`ansible-playbook was killed by ${result.signal}`, {
-        hint: `re-run the playbook: ansible-playbook ${opts.playbook}`,
-      });
+      throw new InterruptedError(`ansible-playbook was killed by ${ended.signal}`, { hint: hints.rerun });
     }
-    const exitCode = result.exitCode ?? -1;
+    const exitCode = ended.code ?? -1;
     const error = judgeRun({
       playbook: opts.playbook,
-      exitCode: result.exitCode,
+      exitCode: ended.code ?? undefined,
       stats: tracker.stats,
       problems: tracker.problems,
       resultsSeen: tracker.resultsSeen,
       stderrLines,
+      hints,
     });
     if (error) {
-      writeLog(['', `FAILED: ${error.message}`, ...error.details]);
+      writeLog(['', `# iac: ${error.message}`]);
       throw error;
     }
+    const stats = tracker.stats ?? {};
     return {
       exitCode,
-      stats: tracker.stats ?? {},
+      stats,
+      totals: sumStats(stats),
+      tasks: tracker.tasksStarted,
       durationMs: Date.now() - started,
       warnings: stderrLines.filter((l) => l.startsWith('[WARNING]')),
       ignoredFailures: tracker.problems.filter((p) => p.ignored),
+      hints,
     };
   } finally {
-    await secretFile?.remove();
+    process.off('exit', onExit);
+    if (secretDir !== undefined) await rm(secretDir, { recursive: true, force: true });
     if (log) await closeStream(log);
+  }
+}
+
+/** The commands a failure points to, with -i and -e as run (secret vars cannot be shown: said so). */
+function runHints(opts: RunPlaybookOptions, common: Parameters<typeof ansiblePlaybookArgv>[0], secretNames: string[]): OutcomeHints {
+  const inventories = opts.inventory === undefined ? [] : Array.isArray(opts.inventory) ? opts.inventory : [opts.inventory];
+  const inventoryArgs = inventories.flatMap((i) => ['-i', i]);
+  const withoutSecrets = secretNames.length > 0 ? `   # secret extra vars ${secretNames.join(', ')} not included: add -e @<file with them>` : '';
+  return {
+    rerun: `${commandLine(opts.cwd, ['ansible-playbook', ...ansiblePlaybookArgv(common)])}${withoutSecrets}`,
+    ping: (host) => commandLine(opts.cwd, ['ansible', 'all', ...inventoryArgs, '-m', 'ping', '--limit', host]),
+    syntax: commandLine(opts.cwd, ['ansible-playbook', '--syntax-check', ...inventoryArgs, opts.playbook]),
+  };
+}
+
+function signalGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
+  if (child?.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
   }
 }
 
@@ -223,13 +305,31 @@ async function groupGone(pgid: number, timeoutMs: number): Promise<boolean> {
   }
 }
 
-function readLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): Promise<void> {
+function readLines(stream: Readable | null, maxBytes: number | undefined, onLine: (line: string) => void): Promise<void> {
   if (!stream) return Promise.resolve();
+  const splitter = new LineSplitter(onLine, maxBytes);
   return new Promise((resolve) => {
-    const rl = createInterface({ input: stream, crlfDelay: Infinity });
-    rl.on('line', onLine);
-    rl.on('close', resolve);
+    stream.on('data', (chunk: Buffer) => splitter.push(chunk));
+    stream.on('error', () => undefined);
+    stream.on('close', () => {
+      splitter.end();
+      resolve();
+    });
   });
+}
+
+/** Waits for the output streams to end; a stream some stray process still holds is cut off after a while. */
+async function drain(done: Array<Promise<void>>, streams: Array<Readable | null | undefined>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      for (const stream of streams) stream?.destroy();
+      resolve();
+    }, DRAIN_MS);
+  });
+  await Promise.race([Promise.all(done).then(() => undefined), timeout]);
+  clearTimeout(timer);
+  await Promise.all(done);
 }
 
 function closeStream(stream: WriteStream): Promise<void> {

@@ -3,7 +3,10 @@
  * Credentials come from the SDK's default chain (env, profile, SSO, IMDS); throttling is retried by the
  * SDK's standard retry strategy.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type * as Ec2Sdk from '@aws-sdk/client-ec2';
 import type { EC2Client, Instance, Reservation } from '@aws-sdk/client-ec2';
 import { InterruptedError, UnreachableError, UsageError, throwIfAborted } from '../errors.js';
@@ -14,9 +17,11 @@ export interface FindInstancesOptions {
   /** e.g. the sandbox's URL; otherwise the SDK resolves it (also from AWS_ENDPOINT_URL_EC2). */
   endpoint?: string;
   tags: Record<string, string>;
-  /** Default: every state except terminated/shutting-down, like the aws_ec2 inventory plugin. */
+  /** Default {@link LIVE_STATES}: every state but terminated/shutting-down (an inventory asks for running only). */
   states?: string[];
   signal?: AbortSignal;
+  /** Where AWS_PROFILE and the config file locations are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
   /** Total attempts per request (default 5): RequestLimitExceeded is retried with backoff. */
   maxAttempts?: number;
 }
@@ -38,8 +43,13 @@ export interface Ec2Instance {
   raw: Instance;
 }
 
-/** The states the amazon.aws.aws_ec2 plugin asks for when none are given. */
-export const DEFAULT_STATES = ['pending', 'running', 'stopping', 'stopped'];
+/** Every state an instance can be seen in before it is gone (what the aws_ec2 plugin asks for by default). */
+export const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
+/** What an inventory lists unless `states` says otherwise: hosts Ansible can reach. */
+export const INVENTORY_STATES = ['running'];
+
+/** The SDK logs (e.g. "Multiple credential sources detected") go nowhere: adapters do not print. */
+const SILENT_LOGGER = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 const AUTH_CODES = new Set([
   'AuthFailure',
@@ -90,6 +100,7 @@ export async function findInstances(opts: FindInstancesOptions): Promise<Ec2Inst
       ...(opts.profile ? { profile: opts.profile } : {}),
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
       maxAttempts: opts.maxAttempts ?? 5,
+      logger: SILENT_LOGGER,
     });
   } catch (error) {
     throw toIacError(error, opts);
@@ -98,7 +109,7 @@ export async function findInstances(opts: FindInstancesOptions): Promise<Ec2Inst
   try {
     const pages = sdk.paginateDescribeInstances(
       { client },
-      { Filters: tagFilters(opts.tags, opts.states ?? DEFAULT_STATES) },
+      { Filters: tagFilters(opts.tags, opts.states ?? LIVE_STATES) },
       { abortSignal: opts.signal },
     );
     for await (const page of pages) {
@@ -112,6 +123,48 @@ export async function findInstances(opts: FindInstancesOptions): Promise<Ec2Inst
     client.destroy();
   }
   return instances;
+}
+
+/** A profile named in iac.yaml or AWS_PROFILE is the likely culprit when no credentials load: say which. */
+function credentialsError(err: Error, opts: FindInstancesOptions): UnreachableError {
+  const env = opts.env ?? process.env;
+  const profile = opts.profile ?? env.AWS_PROFILE;
+  if (profile === undefined || profile === '') {
+    return new UnreachableError('aws.no-credentials', 'no AWS credentials found for EC2 discovery', { hint: CREDENTIALS_HINT, cause: err });
+  }
+  const source = opts.profile !== undefined ? 'profile in iac.yaml' : 'AWS_PROFILE';
+  const files = awsConfigFiles(env);
+  if (!profileDefined(profile, files)) {
+    // The file names are not shown: AWS_SHARED_CREDENTIALS_FILE looks secret by name, so output masks it.
+    return new UnreachableError('aws.no-credentials', `AWS profile "${profile}" (${source}) is not defined in the AWS config or credentials file`, {
+      hint: 'aws configure list-profiles',
+      cause: err,
+    });
+  }
+  return new UnreachableError('aws.no-credentials', `AWS profile "${profile}" (${source}) gave no usable credentials`, {
+    hint: `aws sts get-caller-identity --profile ${profile}`,
+    cause: err,
+  });
+}
+
+function awsConfigFiles(env: NodeJS.ProcessEnv): { config: string; credentials: string } {
+  const home = env.HOME ?? homedir();
+  return {
+    config: env.AWS_CONFIG_FILE ?? join(home, '.aws', 'config'),
+    credentials: env.AWS_SHARED_CREDENTIALS_FILE ?? join(home, '.aws', 'credentials'),
+  };
+}
+
+/** `[profile x]` (or `[x]`, `[default]`) in the config file, `[x]` in the credentials file. */
+export function profileDefined(profile: string, files: { config: string; credentials: string }): boolean {
+  const sections = (file: string): string[] => {
+    try {
+      return [...readFileSync(file, 'utf8').matchAll(/^\s*\[\s*([^\]]+?)\s*\]/gm)].map((m) => (m[1] as string).replace(/^profile\s+/, ''));
+    } catch {
+      return [];
+    }
+  };
+  return sections(files.config).includes(profile) || sections(files.credentials).includes(profile);
 }
 
 function describeTarget(opts: FindInstancesOptions): string {
@@ -136,11 +189,8 @@ export function toIacError(error: unknown, opts: FindInstancesOptions): Error {
       cause: err,
     });
   }
-  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
-    return new UnreachableError('aws.no-credentials', 'no AWS credentials found for EC2 discovery', {
-      hint: CREDENTIALS_HINT,
-      cause: err,
-    });
+  if (name === 'CredentialsProviderError' || /could not load credentials|could not resolve credentials/i.test(message)) {
+    return credentialsError(err, opts);
   }
   if (name === 'RequestLimitExceeded' || name === 'Throttling' || name === 'ThrottlingException') {
     return new UnreachableError('aws.throttled', `EC2 kept throttling requests (${name}) after retries`, {

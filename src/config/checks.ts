@@ -37,7 +37,7 @@ export function checkConfigSemantics(config: RawConfig): ConfigIssue[] {
       }
     }
     issues.push(...literalSecrets(env.jenkins?.parameters, [...base, 'jenkins', 'parameters']));
-    issues.push(...literalSecrets(env.ansible?.extraVars, [...base, 'ansible', 'extraVars']));
+    issues.push(...secretExtraVarKeys(env.ansible?.extraVars, [...base, 'ansible', 'extraVars']));
   }
 
   for (const [name, env] of Object.entries(config.environments)) {
@@ -82,6 +82,28 @@ function literalSecrets(values: Record<string, unknown> | undefined, base: Confi
       path: [...base, key],
       message: `looks like a literal secret: secrets never live in iac.yaml; use \${env.${key.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}}`,
     });
+  }
+  return issues;
+}
+
+/**
+ * extraVars reach ansible-playbook's command line (/proc/<pid>/cmdline, `ps`) and ansible.log: a key that
+ * looks like a secret, at any depth, belongs in secretExtraVars, which travel through a pipe.
+ */
+function secretExtraVarKeys(values: unknown, base: ConfigPath): ConfigIssue[] {
+  if (values === null || typeof values !== 'object') return [];
+  const issues: ConfigIssue[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    const path: ConfigPath = [...base, Array.isArray(values) ? Number(key) : key];
+    if (!Array.isArray(values) && SECRET_NAME.test(key)) {
+      issues.push({
+        path,
+        atKey: true,
+        message: `"${key}" looks like a secret: move it to secretExtraVars (${key}: "\${env.${key.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}}"), which reach Ansible through a pipe, never the command line`,
+      });
+    } else {
+      issues.push(...secretExtraVarKeys(value, path));
+    }
   }
   return issues;
 }

@@ -19,15 +19,36 @@ const nonEmpty = z.string().min(1, { message: 'expected a non-empty string' });
 /** Scalars that may be passed on as Jenkins parameters or Ansible extra vars. */
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
+/** A `hostnames:` entry of the amazon.aws.aws_ec2 plugin: a filter name, `tag:Key[=Value]`, or `{ name, prefix, separator }`. */
+const ec2Hostname = z.union([
+  nonEmpty,
+  z.strictObject({ name: nonEmpty, prefix: nonEmpty.optional(), separator: z.string().optional() }),
+]);
+
+/** A `keyed_groups:` entry, as in Ansible's constructed plugins (the key is a Jinja expression). */
+const ec2KeyedGroup = z.strictObject({
+  key: nonEmpty,
+  prefix: z.string().optional(),
+  separator: z.string().optional(),
+  parent_group: nonEmpty.optional(),
+  default_value: z.string().optional(),
+  trailing_separator: z.boolean().optional(),
+  leading_separator: z.boolean().optional(),
+});
+
 const ec2Discovery = z.strictObject({
   region: nonEmpty.optional().describe('AWS region; default: AWS_REGION / the profile\'s region'),
   profile: nonEmpty.optional().describe('AWS shared-config profile; default: the SDK credential chain'),
   endpoint: httpUrl.optional().describe('EC2 endpoint override (tests, VPC endpoints)'),
   tags: z.record(z.string(), z.string()).describe('instances must carry all of these tags'),
   states: z.array(nonEmpty).optional().describe('instance states to include; default ["running"]'),
-  hostnameVar: z.enum(['private-ip-address', 'public-ip-address', 'private-dns-name', 'public-dns-name', 'instance-id'])
-    .optional()
-    .describe('how hosts are addressed; default private-ip-address'),
+  // The options below carry the amazon.aws.aws_ec2 inventory plugin's names and meanings.
+  hostnames: z.array(ec2Hostname).min(1).optional().describe('host name preferences, as aws_ec2; default [dns-name, private-dns-name]'),
+  allow_duplicated_hosts: z.boolean().optional().describe('as aws_ec2: one host per matching hostnames entry'),
+  compose: z.record(z.string(), nonEmpty).optional().describe('host vars from Jinja expressions, e.g. { ansible_host: private_ip_address }'),
+  groups: z.record(z.string(), nonEmpty).optional().describe('groups from Jinja conditions, as aws_ec2'),
+  keyed_groups: z.array(ec2KeyedGroup).optional().describe('groups from Jinja keys, e.g. [{ prefix: tag, key: tags }]'),
+  strict: z.boolean().optional().describe('as aws_ec2: a compose/groups/keyed_groups error fails the inventory; default false'),
 });
 
 const jenkinsServer = z.strictObject({

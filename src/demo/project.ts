@@ -83,7 +83,7 @@ const PLAYBOOK = `# Deploys the shop: renders deploy/k8s/shop.yaml.j2 for this c
     kubeconfig: "{{ playbook_dir }}/../kubeconfig.yaml"
     kubectl: kubectl
     kubectl_found: "{{ lookup('ansible.builtin.pipe', 'command -v ' + (kubectl | quote) + ' || true') }}"
-    rendered: "{{ playbook_dir }}/../.iac/shop-{{ environment_name }}.yaml"
+    rendered: "{{ playbook_dir }}/shop-{{ environment_name }}.yaml"
     api_paths: { Deployment: apis/apps/v1, Service: api/v1, ConfigMap: api/v1 }
     plurals: { Deployment: deployments, Service: services, ConfigMap: configmaps }
   tasks:
@@ -95,7 +95,7 @@ const PLAYBOOK = `# Deploys the shop: renders deploy/k8s/shop.yaml.j2 for this c
 
     - name: Apply the manifests with kubectl
       ansible.builtin.command:
-        argv: ["{{ kubectl }}", --kubeconfig, "{{ kubeconfig }}", --cache-dir, "{{ playbook_dir }}/../.iac/kube-cache", apply, -f, "{{ rendered }}"]
+        argv: ["{{ kubectl }}", --kubeconfig, "{{ kubeconfig }}", --cache-dir, "{{ playbook_dir }}/.kube-cache", apply, -f, "{{ rendered }}"]
       register: applied
       changed_when: "'configured' in applied.stdout or 'created' in applied.stdout"
       when: kubectl_found != ''
@@ -120,7 +120,7 @@ const PLAYBOOK = `# Deploys the shop: renders deploy/k8s/shop.yaml.j2 for this c
       when: kubectl_found == ''
 `;
 
-function iacYaml(urls: { jenkins: string; ec2: string }): string {
+function iacYaml(work: string, urls: { jenkins: string; ec2: string }): string {
   const env = (name: string, branch: string, extra: string): string => `  ${name}:
     branch: ${branch}
 ${extra}    jenkins:
@@ -130,7 +130,8 @@ ${extra}    jenkins:
     ansible:
       playbook: deploy/site.yml
       inventory: deploy/hosts.ini
-      extraVars: { environment_name: ${name}, image_tag: "\${git.sha}" }
+      # iac runs the commit's playbook from the run directory: the (uncommitted) kubeconfig is named by path.
+      extraVars: { environment_name: ${name}, image_tag: "\${git.sha}", kubeconfig: "${join(work, 'kubeconfig.yaml')}" }
     kubernetes:
       kubeconfig: kubeconfig.yaml
       namespace: shop-${name}
@@ -186,5 +187,5 @@ export async function createDemoProject(root: string): Promise<DemoProject & { m
 }
 
 export function writeDemoConfig(work: string, urls: { jenkins: string; ec2: string }): void {
-  writeFileSync(join(work, 'iac.yaml'), iacYaml(urls));
+  writeFileSync(join(work, 'iac.yaml'), iacYaml(work, urls));
 }

@@ -1,81 +1,120 @@
-import { join } from 'node:path';
-import { ansiblePlaybookArgv, CALLBACK_NAME } from '../ansible/argv.js';
-import type { AnsibleEvent, HostCounts } from '../ansible/events.js';
+import { join, relative } from 'node:path';
+import { ansiblePlaybookArgv, CALLBACK_NAME, shellQuote } from '../ansible/argv.js';
+import type { AnsibleEvent, HostCounts, HostStats } from '../ansible/events.js';
 import type { ResolvedEnvironment } from '../config/resolve.js';
-import { PreflightError } from '../errors.js';
+import { AnsibleError, PreflightError } from '../errors.js';
 import type { Step, StepContext } from '../pipeline/types.js';
-import { prepareInventory, describeInventory } from './inventory-source.js';
+import { describeInventory, writeInventory } from './inventory-source.js';
 
 type AnsibleSettings = NonNullable<ResolvedEnvironment['ansible']>;
 
-/** Runs the environment's playbook; task-by-task progress from the shipped JSON-lines callback. */
-export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings, verbose: boolean): Step {
+/**
+ * The step context plus the output's redactor, when the runner offers it: ansible.log is written by the
+ * step itself, so it must mask every secret the screen masks (tokens included), not only the secret vars.
+ */
+export type AnsibleStepContext = StepContext & { redact?(text: string): string };
+
+/**
+ * Runs the environment's playbook as it is in the run's commit (`env.sha`): the commit's files are
+ * written to `<run dir>/tree` and ansible-playbook runs there, so uncommitted edits or another checked-out
+ * branch never change what is deployed. Ansible's own output goes to ansible.log (and --verbose); the
+ * task list and the totals come from the shipped callback's events and Ansible's own stats.
+ */
+export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings, _verbose: boolean): Step {
   const secretNames = Object.keys(settings.secretExtraVars);
+  const shown = (path: string): string => (path.includes(',') ? path : relative(env.projectDir, path) || path);
   const displayArgv = ansiblePlaybookArgv({
-    playbook: settings.playbook,
-    inventory: describeInventory(settings.inventory),
+    playbook: shown(settings.playbook),
+    inventory: Array.isArray(settings.inventory) ? settings.inventory.map(shown) : describeInventory(settings.inventory),
     ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
     ...(settings.tags ? { tags: settings.tags } : {}),
     ...(settings.skipTags ? { skipTags: settings.skipTags } : {}),
     extraVars: settings.extraVars,
-    ...(secretNames.length > 0 ? { secretVarsFile: '<0600 temp file>' } : {}),
+    ...(secretNames.length > 0 ? { secretVarsPath: '<private fifo>' } : {}),
     check: settings.check,
     diff: settings.check,
-    verbose,
   });
+  const short = env.sha.slice(0, 7);
   return {
     id: 'ansible',
-    title: `Run ${relativeTo(env.projectDir, settings.playbook)}`,
+    title: `Run ${shown(settings.playbook)}`,
     describe: () => [
       `would run: ansible-playbook ${displayArgv.map(shellQuote).join(' ')}`,
-      `in ${env.projectDir}, with ANSIBLE_STDOUT_CALLBACK=${CALLBACK_NAME}`,
+      `playbook, roles, inventory and vars files from commit ${short} (${env.branch}), not the working tree: written to .iac/runs/<run>/tree and run there`,
+      `with Ansible's own output in ansible.log and events from the ${CALLBACK_NAME} callback`,
       ...(secretNames.length > 0
-        ? [`secret extra vars ${secretNames.join(', ')} from ${Object.values(settings.secretExtraVars).map((n) => `$${n}`).join(', ')} (0600 file, deleted after)`]
+        ? [`secret extra vars ${secretNames.join(', ')} from ${Object.values(settings.secretExtraVars).map((n) => `$${n}`).join(', ')} (through a named pipe: never stored on disk, never on the command line)`]
         : []),
     ],
     async preflight(signal) {
       missingSecretVars(settings.secretExtraVars);
       const { checkPlaybook } = await import('../ansible/preflight.js');
-      await checkPlaybook({ cwd: env.projectDir, playbook: settings.playbook, inventory: settings.inventory, signal });
+      await checkPlaybook({ cwd: env.projectDir, playbook: settings.playbook, inventory: settings.inventory, sha: env.sha, signal });
     },
-    async run(ctx) {
+    async run(stepCtx) {
+      const ctx = stepCtx as AnsibleStepContext;
       const secretExtraVars = readSecretVars(settings.secretExtraVars, ctx);
-      const inventory = await prepareInventory(settings.inventory, ctx);
-      const { runPlaybook } = await import('../ansible/run-playbook.js');
-      const totals = { tasks: 0, ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
-      ctx.intent('playbook', { playbook: relativeTo(env.projectDir, settings.playbook), sha: env.sha });
-      const result = await runPlaybook({
-        cwd: env.projectDir,
-        playbook: settings.playbook,
-        inventory,
-        ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
-        ...(settings.tags ? { tags: settings.tags } : {}),
-        ...(settings.skipTags ? { skipTags: settings.skipTags } : {}),
-        extraVars: settings.extraVars,
-        secretExtraVars,
-        check: settings.check,
-        diff: settings.check,
-        logFile: join(ctx.runDir, 'ansible.log'),
-        signal: ctx.signal,
-        onEvent: (event) => {
-          if (event.type === 'task') {
-            totals.tasks += 1;
-            for (const key of ['ok', 'changed', 'failed', 'skipped', 'unreachable'] as const) totals[key] += event.hosts[key];
-          }
-          const line = describeAnsibleEvent(event);
-          if (line !== undefined) {
-            ctx.progress(line);
-            ctx.log(line);
-          }
-        },
-      });
-      ctx.outcome('playbook', true, { hosts: Object.keys(result.stats).length });
+      const [{ commitSources, placeIn }, { materializeCommit }, { runPlaybook }] = await Promise.all([
+        import('../ansible/sources.js'),
+        import('../ansible/commit-tree.js'),
+        import('../ansible/run-playbook.js'),
+      ]);
+      const configured = Array.isArray(settings.inventory) ? settings.inventory : [];
+      const sources = await commitSources({ projectDir: env.projectDir, sha: env.sha, playbook: settings.playbook, inventories: configured, signal: ctx.signal });
+      const tree = await materializeCommit(sources.top, sources.sha, join(ctx.runDir, 'tree'), ctx.signal);
+      const placed = placeIn(sources, tree);
+      ctx.progress(`playbook from commit ${short}`);
+      for (const path of sources.uncommittedInventories) ctx.warn(`inventory ${path} is not in commit ${short}: read from the working tree`);
+
+      let inventory = placed.inventories;
+      if (!Array.isArray(settings.inventory)) {
+        ctx.progress(`discovering EC2 instances (${describeInventory(settings.inventory)[0] ?? ''})`);
+        const written = await writeInventory(settings.inventory.ec2, ctx.runDir, ctx.signal);
+        const left = written.instances - written.hosts;
+        ctx.progress(`found ${written.instances} EC2 instance${written.instances === 1 ? '' : 's'}${left > 0 ? ` (${left} without a host name left out, as aws_ec2 does)` : ''}`);
+        inventory = written.paths;
+      }
+
+      const live = !ctx.verbose; // with --verbose, Ansible's own output already shows every task
+      let hostCount = 0;
+      ctx.intent('playbook', { playbook: shown(settings.playbook), sha: env.sha });
+      let result: Awaited<ReturnType<typeof runPlaybook>>;
+      try {
+        result = await runPlaybook({
+          cwd: placed.cwd,
+          playbook: placed.playbook,
+          inventory,
+          ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
+          ...(settings.tags ? { tags: settings.tags } : {}),
+          ...(settings.skipTags ? { skipTags: settings.skipTags } : {}),
+          extraVars: settings.extraVars,
+          secretExtraVars,
+          check: settings.check,
+          diff: settings.check,
+          logFile: join(ctx.runDir, 'ansible.log'),
+          logHeader: [`commit ${env.sha} (${env.branch}), written to ${tree}`],
+          env: process.env,
+          dropEnv: Object.values(settings.secretExtraVars),
+          ...(ctx.redact ? { redact: (text: string) => ctx.redact?.(text) ?? text } : {}),
+          signal: ctx.signal,
+          onEvent: (event) => {
+            if (event.type === 'output') {
+              ctx.log(event.line);
+              return;
+            }
+            if (event.type === 'stats') hostCount = Object.keys(event.hosts).length;
+            for (const line of describeAnsibleEvent(event, settings.check, live)) ctx.progress(line);
+          },
+        });
+      } catch (error) {
+        // A playbook Ansible ran to a verdict failed: journal it. An interruption stays "unknown".
+        if (error instanceof AnsibleError) ctx.outcome('playbook', false, { exitCode: error.exitCode });
+        throw error;
+      }
+      ctx.outcome('playbook', true, { hosts: hostCount, ok: result.totals.ok, changed: result.totals.changed });
       for (const warning of result.warnings) ctx.warn(warning);
       for (const problem of result.ignoredFailures) ctx.warn(`ignored failure: ${problem.task} on ${problem.host}${problem.msg ? `: ${problem.msg}` : ''}`);
-      const hosts = Object.keys(result.stats).length;
-      return {
-        summary: `${totals.tasks} tasks on ${hosts} host${hosts === 1 ? '' : 's'}: ok=${totals.ok} changed=${totals.changed}${settings.check ? ' (check mode)' : ''}`,
-      };
+      return { summary: `${result.tasks} tasks on ${hostCount} host${hostCount === 1 ? '' : 's'}: ${formatTotals(result.totals, settings.check)}` };
     },
   };
 }
@@ -85,7 +124,7 @@ function missingSecretVars(names: Record<string, string>): void {
   for (const [name, envName] of Object.entries(names)) {
     if (process.env[envName] !== undefined) continue;
     throw new PreflightError('ansible.secret-missing', `secret extra var ${name} needs environment variable ${envName}, which is not set`, {
-      hint: `export ${envName}=...  (it is passed to Ansible in a 0600 file, never on the command line)`,
+      hint: `export ${envName}=...  (it reaches Ansible through a pipe, never on disk or the command line)`,
     });
   }
 }
@@ -101,35 +140,45 @@ function readSecretVars(names: Record<string, string>, ctx: StepContext): Record
   return values;
 }
 
-function describeAnsibleEvent(event: AnsibleEvent): string | undefined {
+/** PLAY RECAP's numbers: ok and changed always, the rest when not zero; check mode says what would change. */
+export function formatTotals(totals: HostStats, check: boolean): string {
+  const parts = [`ok=${totals.ok}`, check ? `would change ${totals.changed}` : `changed=${totals.changed}`];
+  for (const [key, label] of [['unreachable', 'unreachable'], ['failures', 'failed'], ['skipped', 'skipped'], ['rescued', 'rescued'], ['ignored', 'ignored']] as const) {
+    if (totals[key] > 0) parts.push(`${label}=${totals[key]}`);
+  }
+  return `${parts.join(' ')}${check ? ' (check mode)' : ''}`;
+}
+
+/** The task list's lines for one event (none for the per-host ones: the task line sums them up). */
+function describeAnsibleEvent(event: AnsibleEvent, check: boolean, live: boolean): string[] {
   switch (event.type) {
     case 'play':
-      return `play: ${event.name}`;
+      return live ? [`play: ${event.name}`] : [];
     case 'task': {
+      if (!live) return [];
       const h = event.hosts;
       // A task no host finished (the run was interrupted during it) is not a success.
-      const mark = h.failed + h.unreachable > 0 ? '✗' : h.ok + h.changed + h.skipped + h.ignored === 0 ? '·' : '✓';
-      return `${mark} ${event.handler ? 'handler: ' : ''}${event.name}  ${formatCounts(h)}`;
+      const mark = h.failed + h.unreachable > 0 ? '✗' : h.ok + h.skipped + h.rescued === 0 ? '·' : '✓';
+      return [`${mark} ${event.handler ? 'handler: ' : ''}${event.name}  ${formatCounts(h, check)}`];
     }
+    case 'diff':
+      return [`${check ? 'would change' : 'changed'}: ${event.task} on ${event.host}\n${event.text.replace(/\n+$/, '')}`];
     case 'no-hosts':
-      return `play ${event.play}: no hosts matched`;
+      return [`play ${event.play}: no hosts matched`];
+    case 'stats':
+      if (!live) return [];
+      return Object.entries(event.hosts).map(
+        ([host, s]) =>
+          `recap ${host}: ok=${s.ok} changed=${s.changed} unreachable=${s.unreachable} failed=${s.failures} skipped=${s.skipped} rescued=${s.rescued} ignored=${s.ignored}`,
+      );
     default:
-      return undefined;
+      return [];
   }
 }
 
-function formatCounts(counts: HostCounts): string {
-  return (['ok', 'changed', 'failed', 'skipped', 'unreachable', 'ignored'] as const)
+function formatCounts(counts: HostCounts, check: boolean): string {
+  return (['ok', 'changed', 'failed', 'skipped', 'unreachable', 'rescued', 'ignored'] as const)
     .filter((key) => counts[key] > 0 || key === 'ok')
-    .map((key) => `${key}=${counts[key]}`)
+    .map((key) => (key === 'changed' && check ? `would change ${counts[key]}` : `${key}=${counts[key]}`))
     .join(' ');
-}
-
-function relativeTo(dir: string, path: string): string {
-  return path.startsWith(`${dir}/`) ? path.slice(dir.length + 1) : path;
-}
-
-/** For display only: the argv is always passed as an array, never through a shell. */
-export function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

@@ -34,11 +34,10 @@ describe('iac up --dry-run', () => {
     expect(out).toContain(`commit ${sha} → ${join(repos.root, 'does-not-exist.git')}`);
     expect(out).toContain('would POST https://ci.example.com/jenkins/job/shop/job/deploy/buildWithParameters?delay=0sec');
     expect(out).toContain(`parameters: ENV=dev GIT_SHA=${sha} BRANCH=develop`);
-    const inventory = join(repos.work, 'deploy/inventories/dev');
-    const playbook = join(repos.work, 'deploy/site.yml');
     expect(out).toContain(
-      `would run: ansible-playbook -i ${inventory} --limit web -e '{"image_tag":"${sha}","replicas":2}' -e '@<0600 temp file>' ${playbook}`,
+      `would run: ansible-playbook -i deploy/inventories/dev --limit web -e '{"image_tag":"${sha}","replicas":2}' -e '@<private fifo>' deploy/site.yml`,
     );
+    expect(out).toContain(`playbook, roles, inventory and vars files from commit ${sha.slice(0, 7)} (develop), not the working tree`);
     expect(out).toContain('secret extra vars db_password from $DB_PASSWORD');
     expect(out).toContain('would wait for deployment/web in context dev-eks, namespace shop');
     expect(out).toContain('would wait for statefulset/db in context dev-eks, namespace shop');
@@ -54,7 +53,7 @@ describe('iac up --dry-run', () => {
     const mainSha = repos.git('rev-parse', 'main');
     expect(result.stdout).toContain(`deploys main @ ${mainSha}`);
     expect(result.stdout).toContain('would POST https://ci.example.com/jenkins/job/shop/job/main/buildWithParameters?delay=0sec');
-    expect(result.stdout).toContain('<EC2 eu-central-1 tags Environment=prod>');
+    expect(result.stdout).toContain('<EC2 eu-central-1 tags Environment=prod states running>');
     expect(result.stdout).toContain('deadline 1m30s');
   });
 

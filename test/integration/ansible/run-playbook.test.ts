@@ -1,6 +1,6 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AnsibleError, InterruptedError, PreflightError, UsageError } from '../../../src/errors.js';
 import { checkPlaybook } from '../../../src/ansible/preflight.js';
@@ -32,22 +32,22 @@ async function capture<T>(promise: Promise<T>): Promise<unknown> {
   throw new Error('expected the run to fail');
 }
 
-/** The `-e @file` argument of the running ansible-playbook started from `dir`, plus every argv seen. */
+/** The `-e @<fifo>` argument of the running ansible-playbook started from `dir`, plus every argv seen. */
 function secretFileOfRun(dir: string): { file: string | undefined; cmdlines: string[] } {
   const cmdlines = processesMatching(dir).map((p) => p.cmdline);
-  const file = cmdlines.join(' ').match(/@(\S*secret-vars\.json)/)?.[1];
+  const file = cmdlines.join(' ').match(/@(\S*secret-vars\.fifo)/)?.[1];
   return { file, cmdlines };
 }
 
 describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ansible-playbook', () => {
-  it('runs a passing playbook with typed extra vars and a secret var kept off the command line', async () => {
+  it('runs a passing playbook with typed extra vars and a secret var kept off the command line and off the disk', async () => {
     const dir = workdir();
     const secret = `s3cr3t-${Math.random().toString(36).slice(2)}`;
     const outFile = join(dir, 'vars-out.json');
     const logFile = join(dir, 'runs', 'ansible.log');
     const events: AnsibleEvent[] = [];
     let seen: { file: string | undefined; cmdlines: string[] } | undefined;
-    let secretFileMode: number | undefined;
+    let secretFileLeft: boolean | undefined;
     let anyArgvWithSecret: string[] | undefined;
 
     const result = await runPlaybook({
@@ -61,7 +61,8 @@ describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ans
         events.push(event);
         if (event.type === 'task-start' && !seen) {
           seen = secretFileOfRun(dir);
-          if (seen.file) secretFileMode = statSync(seen.file).mode & 0o777;
+          // Ansible has read the vars by the first task: the named pipe and its directory are gone.
+          if (seen.file) secretFileLeft = existsSync(seen.file) || existsSync(dirname(seen.file));
           anyArgvWithSecret = listProcesses().filter((p) => p.cmdline.includes(secret)).map((p) => p.cmdline);
         }
       },
@@ -81,16 +82,20 @@ describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ans
     expect(seen?.cmdlines.length).toBeGreaterThan(0);
     expect(seen?.cmdlines.join('\n')).not.toContain(secret);
     expect(anyArgvWithSecret).toEqual([]); // no process on the machine had it in its argv
-    expect(seen?.file).toBeDefined();
-    expect(secretFileMode).toBe(0o600);
+    expect(seen?.file).toMatch(/\/iac-secret-[^/]+\/secret-vars\.fifo$/);
+    expect(secretFileLeft).toBe(false);
     expect(existsSync(seen?.file as string)).toBe(false);
     // Nothing we report or log contains it, although a task printed it.
     expect(JSON.stringify(events)).not.toContain(secret);
     expect(JSON.stringify(events)).toContain('password is ***');
     const log = readFileSync(logFile, 'utf8');
     expect(log).not.toContain(secret);
+    // The log is Ansible's own output (default callback): its task headers and PLAY RECAP.
     expect(log).toContain('TASK [Record extra vars]');
-    expect(log).toContain('PLAY RECAP');
+    expect(log).toMatch(/PLAY RECAP \*+\nlocalhost\s+: ok=3\s+changed=1 /);
+    expect(log).toContain('"msg": "password is ***"');
+    expect(result.totals).toEqual({ ok: 3, changed: 1, failures: 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 });
+    expect(result.tasks).toBe(3);
 
     const tasks = events.filter((e) => e.type === 'task');
     expect(tasks.map((t) => (t.type === 'task' ? [t.name, t.hosts.changed, t.hosts.ok] : []))).toEqual([
@@ -98,11 +103,13 @@ describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ans
       ['Say done', 0, 1],
       ['Echo the secret (iac must redact it from events and logs)', 0, 1],
     ]);
-    expect(events[0]).toMatchObject({ type: 'playbook' });
-    expect(events.at(-1)).toMatchObject({ type: 'stats' });
+    expect(events.find((e) => e.type !== 'output')).toMatchObject({ type: 'playbook' });
+    expect(events.filter((e) => e.type !== 'output').at(-1)).toMatchObject({ type: 'stats' });
+    // Ansible's own output arrives as output events too (what --verbose streams).
+    expect(events).toContainEqual({ type: 'output', stream: 'stdout', line: 'TASK [Say done] ****************************************************************' });
   });
 
-  it('fails with exit 30 naming the task, host, msg, rc and stderr; the secret file is still removed', async () => {
+  it('fails with exit 30 naming the task, host, msg, rc and stderr; the secret pipe is gone; the hint re-runs as run', async () => {
     const dir = workdir();
     const secret = `pw-${Math.random().toString(36).slice(2)}`;
     let secretFile: string | undefined;
@@ -134,9 +141,10 @@ describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ans
     expect(secretFile).toBeDefined();
     expect(existsSync(secretFile as string)).toBe(false);
     expect(`${err.message}${err.details.join('')}${JSON.stringify(events)}`).not.toContain(secret);
+    expect(err.hint).toBe(`cd ${dir} && ansible-playbook -i local.ini ${join(dir, 'failing.yml')}   # secret extra vars token not included: add -e @<file with them>`);
   });
 
-  it('changes nothing with check and diff', async () => {
+  it('changes nothing with check and diff, and reports the diff', async () => {
     const dir = workdir();
     const outFile = join(dir, 'vars-out.json');
     const events: AnsibleEvent[] = [];
@@ -152,6 +160,7 @@ describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ans
     });
     expect(result.exitCode).toBe(0);
     expect(existsSync(outFile)).toBe(false);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'host', task: 'Say done', status: 'ok' }));
     expect(events).toContainEqual(expect.objectContaining({ type: 'host', task: 'Record extra vars', status: 'changed' }));
   });
 
@@ -163,6 +172,7 @@ describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ans
     expect(error).toBeInstanceOf(AnsibleError);
     expect((error as AnsibleError).exitCode).toBe(31);
     expect((error as AnsibleError).message).toMatch(/^host deadhost unreachable at task "Run a command": Failed to connect/);
+    expect((error as AnsibleError).hint).toBe(`cd ${dir} && ansible all -i unreachable.ini -m ping --limit deadhost`);
   });
 
   it('stops on abort: SIGINT to the process group, InterruptedError (130), nothing left running', async () => {
@@ -215,14 +225,75 @@ describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ans
     expect((error as PreflightError).exitCode).toBe(3);
     expect((error as PreflightError).hint).toContain('apt-get install ansible-core');
   });
+
+  it('gives local tasks no secret they do not need: Jenkins credentials, secret-looking and secret-var variables are gone', async () => {
+    const dir = workdir();
+    const outFile = join(dir, 'env-out.json');
+    const vaultPasswordFile = join(dir, 'vault-pass');
+    writeFileSync(vaultPasswordFile, 'not-used\n', { mode: 0o600 });
+    await runPlaybook({
+      cwd: dir,
+      playbook: 'print-env.yml',
+      inventory: 'local.ini',
+      extraVars: { out_file: outFile },
+      env: {
+        ...process.env,
+        IAC_JENKINS_TOKEN: 'jenkins-token-value',
+        IAC_JENKINS_USER: 'jenkins-user',
+        MY_API_TOKEN: 'api-token-value',
+        DEPLOY_PASSWORD: 'deploy-password-value',
+        PLAIN_DB_URL: 'db-secret-behind-a-harmless-name',
+        AWS_SECRET_ACCESS_KEY: 'aws-secret-value',
+        ANSIBLE_VAULT_PASSWORD_FILE: vaultPasswordFile,
+        HARMLESS_SETTING: 'kept',
+      },
+      dropEnv: ['PLAIN_DB_URL'],
+      secretExtraVars: { db_url: 'db-secret-behind-a-harmless-name' },
+      onEvent: () => undefined,
+    });
+    const seen = JSON.parse(readFileSync(outFile, 'utf8')) as { lookup: Record<string, string>; module_env: string };
+    expect(seen.lookup).toEqual({
+      IAC_JENKINS_TOKEN: '',
+      IAC_JENKINS_USER: '',
+      MY_API_TOKEN: '',
+      DEPLOY_PASSWORD: '',
+      PLAIN_DB_URL: '',
+      AWS_SECRET_ACCESS_KEY: 'aws-secret-value',
+      ANSIBLE_VAULT_PASSWORD_FILE: vaultPasswordFile,
+      HARMLESS_SETTING: 'kept',
+    });
+    // The environment a module process really had (`env` run by the command module).
+    for (const gone of ['jenkins-token-value', 'jenkins-user', 'api-token-value', 'deploy-password-value', 'IAC_EVENTS_FD', 'IAC_CONTROL_FD', 'IAC_SECRET_DIR']) {
+      expect(seen.module_env).not.toContain(gone);
+    }
+    expect(seen.module_env).toContain('HARMLESS_SETTING=kept');
+  });
+
+  it('masks every secret the caller knows of in the log and events (the output redactor), not only the secret vars', async () => {
+    const dir = workdir();
+    const logFile = join(dir, 'runs', 'ansible.log');
+    const events: AnsibleEvent[] = [];
+    await runPlaybook({
+      cwd: dir,
+      playbook: 'ok.yml',
+      inventory: 'local.ini',
+      extraVars: { target: 'local' },
+      logFile,
+      redact: (text) => text.replaceAll('hi from', '[masked]'),
+      onEvent: (event) => events.push(event),
+    });
+    expect(readFileSync(logFile, 'utf8')).not.toContain('hi from');
+    expect(readFileSync(logFile, 'utf8')).toContain('"msg": "[masked] localhost"');
+    expect(JSON.stringify(events)).not.toContain('hi from');
+  });
 });
 
 describe.runIf(toolAvailable('ansible-playbook'))('checkPlaybook', () => {
   it('accepts a valid playbook and inventory', async () => {
     const dir = workdir();
-    await expect(checkPlaybook({ cwd: dir, playbook: 'ok.yml', inventory: 'local.ini' })).resolves.toBeUndefined();
-    await expect(checkPlaybook({ cwd: dir, playbook: 'ok.yml', inventory: { ec2: {} } })).resolves.toBeUndefined();
-    await expect(checkPlaybook({ cwd: dir, playbook: 'ok.yml', inventory: 'web1,web2,' })).resolves.toBeUndefined();
+    await expect(checkPlaybook({ cwd: dir, playbook: 'ok.yml', inventory: 'local.ini' })).resolves.toEqual({ cached: false });
+    await expect(checkPlaybook({ cwd: dir, playbook: 'ok.yml', inventory: { ec2: {} } })).resolves.toEqual({ cached: false });
+    await expect(checkPlaybook({ cwd: dir, playbook: 'ok.yml', inventory: 'web1,web2,' })).resolves.toEqual({ cached: false });
   });
 
   it('rejects a syntax error with exit 2, file, line and column, before anything ran', async () => {

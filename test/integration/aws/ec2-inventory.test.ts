@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findInstances } from '../../../src/aws/ec2.js';
-import { hostFor, toAnsibleInventory, toYamlInventory, type InventoryList } from '../../../src/aws/inventory.js';
+import { hostFor, toAnsibleInventory, toStaticYaml, unsafeList, type InventoryList } from '../../../src/aws/inventory.js';
 import { InterruptedError, UnreachableError, UsageError } from '../../../src/errors.js';
 import { startEc2Sandbox, type Ec2Sandbox } from '../../../src/sandbox/ec2.js';
 import { toolAvailable } from '../../helpers/tools.js';
@@ -70,28 +70,18 @@ describe('EC2 discovery against the sandbox', () => {
     });
 
     const list = toAnsibleInventory(instances, { hostnames: ['tag:Name', 'instance-id'] });
-    expect(list.all.children).toEqual([
-      'ungrouped',
-      'aws_ec2',
-      'tag_Name_web_1',
-      'tag_Role_web',
-      'tag_Environment_dev',
-      'tag_Name_web_2',
-      'tag_Name_db_1',
-      'tag_Role_db',
-    ]);
+    // Like the plugin by default: one group, hosts in instance-id order, no ansible_host.
+    expect(list.all.children).toEqual(['ungrouped', 'aws_ec2']);
     expect(list.aws_ec2).toEqual({ hosts: ['web-1', 'web-2', 'db-1'] });
-    expect(list.tag_Role_web).toEqual({ hosts: ['web-1', 'web-2'] });
-    expect(list.tag_Role_db).toEqual({ hosts: ['db-1'] });
 
-    // Hostvars equal what the real amazon.aws.aws_ec2 plugin produced for the same instances.
+    // Hostvars equal what the real amazon.aws.aws_ec2 plugin produced for the same instances
+    // (its recording used compose: ansible_host, which iac only adds when asked to).
     for (const host of ['web-1', 'web-2', 'db-1']) {
-      const { tags, ansible_host: _ours, ...ours } = list._meta.hostvars[host] as Record<string, unknown>;
+      const { tags, ...ours } = list._meta.hostvars[host] as Record<string, unknown>;
       const { tags: pluginTags, ansible_host: _theirs, ...plugin } = KEYED_LIST._meta.hostvars[host] as Record<string, unknown>;
       expect(ours).toEqual(plugin);
       expect(tags).toEqual({ ...(pluginTags as object), Environment: 'dev' });
     }
-    expect(list._meta.hostvars['web-1']?.ansible_host).toBe('10.0.1.11');
     expect(hostFor(list, 'db-1')).toBe(list._meta.hostvars['db-1']);
     expect(hostFor(list, 'nope')).toEqual({});
 
@@ -180,7 +170,7 @@ describe('EC2 discovery against the sandbox', () => {
   });
 });
 
-describe.runIf(toolAvailable('ansible-inventory'))('the real ansible-inventory accepts the inventory', () => {
+describe.runIf(toolAvailable('ansible-inventory'))('the real ansible-inventory reads the inventory, every EC2 value unsafe', () => {
   function ansibleInventory(args: string[]): unknown {
     const out = execFileSync('ansible-inventory', args, {
       encoding: 'utf8',
@@ -194,11 +184,13 @@ describe.runIf(toolAvailable('ansible-inventory'))('the real ansible-inventory a
     return toAnsibleInventory(await findInstances({ ...DEV, endpoint: ec2.url }), { hostnames: ['tag:Name', 'instance-id'] });
   }
 
-  it('as an executable --list/--host script', async () => {
+  type Listed = Record<string, { hosts?: string[]; children?: string[] }> & { _meta: { hostvars: Record<string, Record<string, unknown>> } };
+
+  it('as an executable --list/--host script printing __ansible_unsafe values', async () => {
     const list = await discovered();
     const dir = mkdtempSync(join(tmpdir(), 'iac-inv-'));
     dirs.push(dir);
-    writeFileSync(join(dir, 'inventory.json'), JSON.stringify(list));
+    writeFileSync(join(dir, 'inventory.json'), JSON.stringify(unsafeList(list)));
     const script = join(dir, 'ec2-inventory.mjs');
     writeFileSync(
       script,
@@ -214,28 +206,22 @@ describe.runIf(toolAvailable('ansible-inventory'))('the real ansible-inventory a
     );
     chmodSync(script, 0o755);
 
-    const parsed = ansibleInventory(['-i', script, '--list']) as Record<string, { hosts?: string[]; children?: string[] }> & {
-      _meta: { hostvars: Record<string, Record<string, unknown>> };
-    };
-    expect(parsed.all?.children).toEqual(expect.arrayContaining(['aws_ec2', 'tag_Role_web', 'tag_Role_db']));
+    const parsed = ansibleInventory(['-i', script, '--list']) as Listed;
+    expect(parsed.all?.children).toEqual(['ungrouped', 'aws_ec2']);
     expect(parsed.aws_ec2?.hosts).toEqual(['web-1', 'web-2', 'db-1']);
-    expect(parsed.tag_Role_web?.hosts).toEqual(['web-1', 'web-2']);
-    expect(parsed._meta.hostvars['web-2']).toMatchObject({ ansible_host: '10.0.1.12', instance_id: 'i-0a1b2c3d4e5f60002' });
-    const host = ansibleInventory(['-i', script, '--host', 'db-1']) as Record<string, unknown>;
-    expect(host).toMatchObject({ instance_id: 'i-0a1b2c3d4e5f60003', state: { code: 80, name: 'stopped' } });
+    // ansible-inventory writes an unsafe value back as {"__ansible_unsafe": …}: Ansible holds them unsafe.
+    expect(parsed._meta.hostvars['web-2']).toMatchObject({ instance_id: { __ansible_unsafe: 'i-0a1b2c3d4e5f60002' }, tags: { Role: { __ansible_unsafe: 'web' } } });
   });
 
-  it('as a static JSON inventory file (toYamlInventory)', async () => {
+  it('as the static YAML file iac up writes (!unsafe)', async () => {
     const list = await discovered();
     const dir = mkdtempSync(join(tmpdir(), 'iac-inv-'));
     dirs.push(dir);
-    const file = join(dir, 'inventory.json');
-    writeFileSync(file, JSON.stringify(toYamlInventory(list)));
-    const parsed = ansibleInventory(['-i', file, '--list']) as Record<string, { hosts?: string[] }> & {
-      _meta: { hostvars: Record<string, Record<string, unknown>> };
-    };
+    const file = join(dir, 'ec2-inventory.yml');
+    writeFileSync(file, toStaticYaml(list));
+    const parsed = ansibleInventory(['-i', file, '--list']) as Listed;
     expect(parsed.aws_ec2?.hosts).toEqual(['web-1', 'web-2', 'db-1']);
-    expect(parsed.tag_Role_db?.hosts).toEqual(['db-1']);
-    expect(parsed._meta.hostvars['web-1']).toMatchObject({ ansible_host: '10.0.1.11', tags: { Role: 'web' } });
+    expect(parsed._meta.hostvars['web-1']).toMatchObject({ private_ip_address: { __ansible_unsafe: '10.0.1.11' }, tags: { Role: { __ansible_unsafe: 'web' } } });
+    expect(parsed._meta.hostvars['db-1']).toMatchObject({ state: { code: 80, name: { __ansible_unsafe: 'stopped' } } });
   });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ansibleEnv, ansiblePlaybookArgv, callbackPluginDir } from '../../../src/ansible/argv.js';
 
 describe('ansiblePlaybookArgv', () => {
-  it('puts typed extra vars in one JSON -e and secrets only as -e @file', () => {
+  it('puts typed extra vars in one JSON -e and secrets only as -e @<pipe>', () => {
     expect(
       ansiblePlaybookArgv({
         playbook: 'deploy/site.yml',
@@ -14,10 +14,9 @@ describe('ansiblePlaybookArgv', () => {
         tags: ['deploy', 'config'],
         skipTags: ['slow'],
         extraVars: { image_tag: 'abc123', replicas: 3, quote: "it's" },
-        secretVarsFile: '/tmp/iac-ansible-x/secret-vars.json',
+        secretVarsPath: '/tmp/iac-secret-x/secret-vars.fifo',
         check: true,
         diff: true,
-        verbose: true,
       }),
     ).toEqual([
       '-i', 'inv/dev', '-i', 'extra.ini',
@@ -25,8 +24,8 @@ describe('ansiblePlaybookArgv', () => {
       '--tags', 'deploy,config',
       '--skip-tags', 'slow',
       '-e', '{"image_tag":"abc123","replicas":3,"quote":"it\'s"}',
-      '-e', '@/tmp/iac-ansible-x/secret-vars.json',
-      '--check', '--diff', '-v',
+      '-e', '@/tmp/iac-secret-x/secret-vars.fifo',
+      '--check', '--diff',
       'deploy/site.yml',
     ]);
   });
@@ -39,22 +38,24 @@ describe('ansiblePlaybookArgv', () => {
 });
 
 describe('ansibleEnv and callbackPluginDir', () => {
-  it('enables the shipped callback and makes a bad inventory an error', () => {
+  it('loads the shipped callback next to the user\'s stdout callback and makes a bad inventory an error', () => {
     const env = ansibleEnv('/pkg/ansible_plugins/callback', undefined);
     expect(ansibleEnv('/pkg/cb', '/home/me/callbacks').ANSIBLE_CALLBACK_PLUGINS).toBe('/pkg/cb:/home/me/callbacks');
     expect(env).toMatchObject({
       ANSIBLE_CALLBACK_PLUGINS: '/pkg/ansible_plugins/callback',
-      ANSIBLE_STDOUT_CALLBACK: 'iac_jsonl',
+      IAC_EVENTS_FD: '3',
+      IAC_CONTROL_FD: '4',
       ANSIBLE_FORCE_COLOR: '0',
       ANSIBLE_RETRY_FILES_ENABLED: '0',
       ANSIBLE_INVENTORY_UNPARSED_FAILED: '1',
       PYTHONUNBUFFERED: '1',
     });
+    expect(env.ANSIBLE_STDOUT_CALLBACK).toBeUndefined();
   });
 
   it('finds the plugin folder from src/ and from a dist/ layout', () => {
     const dir = callbackPluginDir();
-    expect(existsSync(join(dir, 'iac_jsonl.py'))).toBe(true);
+    expect(existsSync(join(dir, 'iac_events.py'))).toBe(true);
     const root = join(dir, '..', '..');
     expect(callbackPluginDir(pathToFileURL(join(root, 'dist', 'ansible', 'argv.js')).href)).toBe(dir);
   });

@@ -5,6 +5,12 @@ import { PlaybookTracker, parseEventLine } from '../../../src/ansible/events.js'
 import { judgeRun } from '../../../src/ansible/outcome.js';
 import { parseErrorLocation } from '../../../src/ansible/preflight.js';
 
+const HINTS = {
+  rerun: "cd /run/tree && ansible-playbook -i /run/inv.yml -e '{\"a\":1}' site.yml",
+  ping: (host: string) => `cd /run/tree && ansible all -i /run/inv.yml -m ping --limit ${host}`,
+  syntax: 'cd /run/tree && ansible-playbook --syntax-check -i /run/inv.yml site.yml',
+};
+
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/ansible/${name}`, import.meta.url), 'utf8');
 
 function judge(jsonl: string | undefined, exitCode: number, stderr = ''): ReturnType<typeof judgeRun> {
@@ -20,6 +26,7 @@ function judge(jsonl: string | undefined, exitCode: number, stderr = ''): Return
     problems: tracker.problems,
     resultsSeen: tracker.resultsSeen,
     stderrLines: stderr.split('\n'),
+    hints: HINTS,
   });
 }
 
@@ -40,12 +47,26 @@ describe('judgeRun: the outcome comes from events and stats, not the exit code',
     expect(judge('jsonl-undefined-var.jsonl', 2)?.message).toMatch(/^task "Use undefined" failed on localhost: .*does_not_exist/);
   });
 
-  it('rc 4 with an unreachable host → exit 31; failures elsewhere stay in the details', () => {
-    const error = judge('shipped-iac-jsonl-mixed.jsonl', 4);
+  it('rc 4 with an unreachable host → exit 31; failures elsewhere stay in the details; the hint pings as run', () => {
+    const error = judge('shipped-iac-events-mixed.jsonl', 4);
     expect(error?.exitCode).toBe(31);
-    expect(error?.message).toMatch(/^host deadhost unreachable at task "Run a command": Failed to connect/);
+    expect(error?.message).toMatch(/^host deadhost unreachable at task "Run a command": Failed to connect.*; task failed on web2$/);
     expect(error?.details).toContain('msg: web2 is broken');
     expect(error?.details.join('\n')).not.toContain('Ignored failure');
+    expect(error?.hint).toBe('cd /run/tree && ansible all -i /run/inv.yml -m ping --limit deadhost');
+  });
+
+  it('a failure a rescue handled is never blamed: unreachable web2 later names only itself', () => {
+    const error = judge('shipped-iac-events-recap.jsonl', 4);
+    expect(error?.exitCode).toBe(31);
+    expect(error?.message).toMatch(/^host web2 unreachable at task "Reach the host": /);
+    expect(error?.message).not.toContain('Fails in block');
+    expect(error?.details.join('\n')).not.toContain('Fails in block');
+    expect(error?.details.join('\n')).not.toContain('Ignored failure');
+  });
+
+  it('a task failure hint re-runs the playbook with -i and -e as run', () => {
+    expect(judge('jsonl-failed.jsonl', 2)?.hint).toBe(HINTS.rerun);
   });
 
   it('rc 4 without stats is a parse error → exit 2, not "unreachable"', () => {
