@@ -139,6 +139,7 @@ function stepContext(step: Step, report: StepReport, options: RunnerOptions, dis
       dispatch({ type: 'step.warning', step: step.id, message });
     },
     secret: (value) => output.redactor.add(value),
+    redact: (text) => output.redactor.redact(text),
     intent: (action, detail) => options.journal?.({ type: 'intent', action, ...(detail ? { detail } : {}) }),
     outcome: (action, ok, detail) => options.journal?.({ type: 'outcome', action, ok, ...(detail ? { detail } : {}) }),
     async subtasks(titles, body) {

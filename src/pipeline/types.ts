@@ -38,6 +38,8 @@ export interface StepContext {
   warn(message: string): void;
   /** Registers a secret value so it is masked in every output, log and event. */
   secret(value: string): void;
+  /** Masks every registered secret in `text` (for logs a step writes itself, e.g. ansible.log). */
+  redact(text: string): string;
   /** Journals, durably, that a mutation is about to happen: a run that dies now leaves it "unknown". */
   intent(action: MutationAction, detail?: JournalDetail): void;
   /** Journals how the mutation went (call again with more detail as it progresses, e.g. a build number). */

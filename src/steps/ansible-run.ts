@@ -9,12 +9,6 @@ import { describeInventory, writeInventory } from './inventory-source.js';
 type AnsibleSettings = NonNullable<ResolvedEnvironment['ansible']>;
 
 /**
- * The step context plus the output's redactor, when the runner offers it: ansible.log is written by the
- * step itself, so it must mask every secret the screen masks (tokens included), not only the secret vars.
- */
-export type AnsibleStepContext = StepContext & { redact?(text: string): string };
-
-/**
  * Runs the environment's playbook as it is in the run's commit (`env.sha`): the commit's files are
  * written to `<run dir>/tree` and ansible-playbook runs there, so uncommitted edits or another checked-out
  * branch never change what is deployed. Ansible's own output goes to ansible.log (and --verbose); the
@@ -51,8 +45,7 @@ export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings,
       const { checkPlaybook } = await import('../ansible/preflight.js');
       await checkPlaybook({ cwd: env.projectDir, playbook: settings.playbook, inventory: settings.inventory, sha: env.sha, signal });
     },
-    async run(stepCtx) {
-      const ctx = stepCtx as AnsibleStepContext;
+    async run(ctx) {
       const secretExtraVars = readSecretVars(settings.secretExtraVars, ctx);
       const [{ commitSources, placeIn }, { materializeCommit }, { runPlaybook }] = await Promise.all([
         import('../ansible/sources.js'),
@@ -95,7 +88,7 @@ export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings,
           logHeader: [`commit ${env.sha} (${env.branch}), written to ${tree}`],
           env: process.env,
           dropEnv: Object.values(settings.secretExtraVars),
-          ...(ctx.redact ? { redact: (text: string) => ctx.redact?.(text) ?? text } : {}),
+          redact: (text: string) => ctx.redact(text),
           signal: ctx.signal,
           onEvent: (event) => {
             if (event.type === 'output') {
