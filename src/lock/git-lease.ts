@@ -26,7 +26,7 @@ export class GitLeaseStore implements LeaseStore {
   }
 
   async read(signal?: AbortSignal): Promise<StoredLease | undefined> {
-    const out = await runGit(this.cwd, ['fetch', '--quiet', '--no-tags', '--', this.remote, `+${this.ref}:${this.local}`], { ...(signal ? { signal } : {}), okExitCodes: [128] });
+    const out = await runGit(this.cwd, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--', this.remote, `+${this.ref}:${this.local}`], { ...(signal ? { signal } : {}), okExitCodes: [128] });
     if (out.exitCode !== 0) {
       if (/couldn't find remote ref/i.test(out.stderr)) return undefined;
       throw new GitCommandError(['fetch'], out.exitCode, out.stdout, out.stderr);

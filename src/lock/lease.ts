@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { InterruptedError, PreflightError } from '../errors.js';
 
 /** Who holds an environment while a run changes it; what `status` and a refused run show. */
@@ -36,8 +37,22 @@ export interface LeaseStore {
   remove(version: string, signal?: AbortSignal): Promise<boolean>;
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The holder no longer holds it: it stopped renewing past the lease's duration, or it ran on this
+ * machine and its process is gone (a run killed here frees its environment at once, not 30 s later).
+ */
 export function isExpired(holder: LeaseHolder, now = Date.now()): boolean {
-  return Date.parse(holder.renewedAt) + holder.durationMs < now;
+  if (Date.parse(holder.renewedAt) + holder.durationMs < now) return true;
+  return holder.host === hostname() && holder.pid > 0 && holder.pid !== process.pid && !processAlive(holder.pid);
 }
 
 export function describeHolder(holder: LeaseHolder): string {

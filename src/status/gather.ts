@@ -97,7 +97,7 @@ export async function gatherStatus(options: GatherOptions): Promise<StatusReport
         ec2DiscoveryOf(env) ? needsCell<Ec2Status>(env, ec2Section) ?? cell(signal, timeoutMs, (s) => ec2Cell(env, s)) : undefined,
       ]);
       const last = promotions.get(name);
-      const journal = await journalStatus(history, env, repo, remote);
+      const journal = await journalStatus(history, env, repo, remote, await leaseOf(env, signal, timeoutMs));
       return {
         name,
         branch: env.branch,
@@ -286,7 +286,20 @@ async function ec2Cell(env: EnvironmentTarget, signal: AbortSignal): Promise<Ec2
 }
 
 /** Pinned by a rollback, or a run that has not ended (running, or killed: unknown), from the journal. */
-async function journalStatus(history: RunSummary[], env: EnvironmentTarget, repo: GitRepo, remote: string): Promise<JournalStatus | undefined> {
+/** Who holds the environment's deploy lease now; unknown (not shown) when its store cannot be asked. */
+async function leaseOf(env: EnvironmentTarget, signal: AbortSignal, timeoutMs: number): Promise<JournalStatus['lease']> {
+  const result = await cell(signal, timeoutMs, async (s) => {
+    const [{ leaseStoreFor }, { isExpired }] = await Promise.all([import('../lock/environment-lease.js'), import('../lock/lease.js')]);
+    const store = await leaseStoreFor(env);
+    const holder = (await store.read(s))?.holder;
+    if (holder === undefined) return undefined;
+    const { user, host, command, commit, since, run } = holder;
+    return { user, host, command, commit, since, run, expired: isExpired(holder), where: store.where };
+  });
+  return result.value;
+}
+
+async function journalStatus(history: RunSummary[], env: EnvironmentTarget, repo: GitRepo, remote: string, lease: JournalStatus['lease']): Promise<JournalStatus | undefined> {
   const runs = history.filter((run) => run.environment === env.name);
   const newest = runs[0];
   const pinnedRun = pinnedBy(history, env.name);
@@ -308,7 +321,8 @@ async function journalStatus(history: RunSummary[], env: EnvironmentTarget, repo
       ...(newest.pending ? { pending: newest.pending.action } : {}),
     };
   }
-  return status.pinned || status.unfinished ? status : undefined;
+  if (lease) status.lease = lease;
+  return status.pinned || status.unfinished || status.lease ? status : undefined;
 }
 
 /** The newest promotion into each environment, from `.iac/promotions.ndjson`. */

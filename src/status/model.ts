@@ -85,6 +85,8 @@ export interface LastPromotion {
 export interface JournalStatus {
   /** The newest deploy is a rollback: the environment runs this commit on purpose until the next `up`. */
   pinned?: { sha: string; from?: string; time: string; user: string; branchAhead?: number };
+  /** The deploy lease, when a run holds it (or held it and died: `expired`). */
+  lease?: { user: string; host: string; command: string; commit: string; since: string; run: string; expired: boolean; where: string };
   /** The newest run had not ended: still running, or killed (its outcome is unknown). */
   unfinished?: { run: string; command: string; sha: string; state: 'running' | 'unknown'; user: string; host: string; time: string; pending?: string };
 }

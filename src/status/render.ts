@@ -55,7 +55,16 @@ function verdictLines(report: StatusReport): Segment[][] {
         [` redeploys ${env.branch}`],
       ]);
     }
+    const lease = env.journal?.lease;
+    if (lease) {
+      lines.push(
+        lease.expired
+          ? [[`! ${env.name}: the deploy lease of ${shortName(lease.user)}'s ${lease.command} of ${lease.commit.slice(0, 7)} is stale (its run died); the next run takes it over`, 'yellow']]
+          : [[`… ${env.name} is being deployed: ${lease.command} of ${lease.commit.slice(0, 7)} by ${shortName(lease.user)} on ${lease.host} since ${clock(lease.since)}`, 'cyan'], [' — '], [`iac unlock ${env.name}`, 'bold'], [' only if that run is dead']],
+      );
+    }
     const unfinished = env.journal?.unfinished;
+    if (lease && !lease.expired && unfinished?.state === 'running' && unfinished.run === lease.run) continue;
     if (unfinished?.state === 'unknown') {
       lines.push([
         [`! ${env.name}: the last run was killed${unfinished.pending ? ` during ${unfinished.pending}` : ''} (${unfinished.command} of ${unfinished.sha.slice(0, 7)} by ${shortName(unfinished.user)}, ${clock(unfinished.time)}): its outcome is unknown`, 'yellow'],

@@ -55,12 +55,12 @@ describe('iac inventory against the EC2 sandbox', () => {
         _meta: { hostvars: Record<string, { instance_id: Unsafe; tags: Record<string, Unsafe> }> };
       };
       expect(inventory.all.children).toEqual(['ungrouped', 'aws_ec2']);
-      expect(inventory.aws_ec2.hosts).toEqual(['ip-10-0-1-11.ec2.internal', 'ip-10-0-1-12.ec2.internal', 'ip-10-0-1-13.ec2.internal']);
-      const web1 = inventory._meta.hostvars['ip-10-0-1-11.ec2.internal'];
+      expect(inventory.aws_ec2.hosts).toEqual(['ip-10-0-1-11.eu-central-1.compute.internal', 'ip-10-0-1-12.eu-central-1.compute.internal', 'ip-10-0-1-13.eu-central-1.compute.internal']);
+      const web1 = inventory._meta.hostvars['ip-10-0-1-11.eu-central-1.compute.internal'];
       expect(web1?.instance_id).toEqual({ __ansible_unsafe: 'i-0000000000000aaa1' });
       expect(web1?.tags.Role).toEqual({ __ansible_unsafe: 'web' });
       expect(result.stdout).not.toContain('ansible_host');
-      const host = await runIac(['inventory', '--host', 'ip-10-0-1-13.ec2.internal'], { cwd: p.work, env: AWS_ENV });
+      const host = await runIac(['inventory', '--host', 'ip-10-0-1-13.eu-central-1.compute.internal'], { cwd: p.work, env: AWS_ENV });
       expect(JSON.parse(host.stdout)).toMatchObject({ private_ip_address: { __ansible_unsafe: '10.0.1.13' } });
     } finally {
       p.cleanup();
@@ -100,7 +100,7 @@ describe('iac inventory against the EC2 sandbox', () => {
       const parsed = JSON.parse(out) as { _meta: { hostvars: Record<string, { tags: Record<string, unknown> }> } };
       expect(Object.keys(parsed._meta.hostvars)).toHaveLength(3);
       // ansible-inventory prints an unsafe value back as {"__ansible_unsafe": …}: Ansible holds the tags unsafe.
-      expect(parsed._meta.hostvars['ip-10-0-1-11.ec2.internal']?.tags.Role).toEqual({ __ansible_unsafe: 'web' });
+      expect(parsed._meta.hostvars['ip-10-0-1-11.eu-central-1.compute.internal']?.tags.Role).toEqual({ __ansible_unsafe: 'web' });
     } finally {
       p.cleanup();
     }

@@ -106,9 +106,9 @@ describe.runIf(toolAvailable('ansible-playbook'))('iac up --only ansible with EC
       const seen = readFileSync(join(out, 'hosts-seen.txt'), 'utf8').trim().split('\n').sort();
       // No compose here: like aws_ec2, ansible_host is not set, so it is the host name (the private DNS name).
       expect(seen).toEqual([
-        `ip-10-0-3-11.ec2.internal api ${pwnedTag(marker)}`,
-        'ip-10-0-3-12.ec2.internal api -',
-        'ip-10-0-3-13.ec2.internal api -',
+        `ip-10-0-3-11.eu-central-1.compute.internal api ${pwnedTag(marker)}`,
+        'ip-10-0-3-12.eu-central-1.compute.internal api -',
+        'ip-10-0-3-13.eu-central-1.compute.internal api -',
       ]);
       expect(existsSync(marker)).toBe(false);
     } finally {
@@ -125,9 +125,9 @@ describe.runIf(toolAvailable('ansible-playbook'))('iac up --only ansible with EC
       const result = await runIac(['up', '--only', 'ansible'], { cwd: p.work, env: { ...AWS_ENV, TEST_OUT_DIR: out }, timeoutMs: SLOW });
       expect(result.code).toBe(31);
       const hint = /hint: (cd .* && ansible all .*)$/m.exec(result.stderr)?.[1] ?? '';
-      expect(hint).toMatch(/ansible all -i \S+\/ec2-inventory\.yml -m ping --limit ip-10-0-3-11\.ec2\.internal$/);
+      expect(hint).toMatch(/ansible all -i \S+\/ec2-inventory\.yml -m ping --limit ip-10-0-3-11\.eu-central-1\.compute\.internal$/);
       const ping = await new Promise<string>((resolve) => execFile('sh', ['-c', hint], { timeout: SLOW }, (_error, stdout) => resolve(stdout)));
-      expect(ping).toContain('ip-10-0-3-11.ec2.internal | UNREACHABLE!');
+      expect(ping).toContain('ip-10-0-3-11.eu-central-1.compute.internal | UNREACHABLE!');
     } finally {
       p.cleanup();
     }
