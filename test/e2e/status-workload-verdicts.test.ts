@@ -15,7 +15,8 @@ describe('iac status: workload verdicts', () => {
   let kube: KubeSandbox;
 
   beforeAll(async () => {
-    kube = await startKubeSandbox({ workloads: [] });
+    // The sandbox's controllers would carry the update on: keep them from acting while the test reads it.
+    kube = await startKubeSandbox({ workloads: [], rollout: { stepMs: 3_600_000, observeDelayMs: 3_600_000 } });
     // Mid-update with every pod ready: kubectl's revision branch (updateStrategy without rollingUpdate).
     kube.store.put('statefulsets', {
       metadata: { name: 'db', namespace: 'dev', labels: { app: 'db' } },

@@ -70,9 +70,8 @@ describe('one commit per run, end to end (real git, Jenkins sandbox)', () => {
   });
 
   it('promote and `up prod` run at the same time never both succeed with prod left on an older commit than origin/main', async () => {
-    // up's build (3.5 s) spans promote's push: the race is real, not a lucky ordering.
-    let overlapped = 0;
-    for (const offsetMs of [0, 500]) {
+    // Refusing (the environment's lease is held) and waiting (--wait-lock) are both tried.
+    for (const flags of [[], ['--wait-lock', '2m']]) {
       const project = createProject({
         jenkinsUrl: jenkins.url,
         environments: {
@@ -84,28 +83,48 @@ describe('one commit per run, end to end (real git, Jenkins sandbox)', () => {
         project.git('push', '-q', 'origin', 'develop');
         const oldMain = project.git('rev-parse', 'main');
         const promoted = project.git('rev-parse', 'develop');
-        const promote = runIac(['promote', 'develop', 'main', '--yes', '--skip-gate'], { cwd: project.work, env: ENV });
-        await new Promise((resolve) => setTimeout(resolve, offsetMs));
-        const up = runIac(['up', 'prod'], { cwd: project.work, env: ENV });
-        const [promoteResult, upResult] = await Promise.all([promote, up]);
+        const [promoteResult, upResult] = await Promise.all([
+          runIac(['promote', 'develop', 'main', '--yes', '--skip-gate', ...flags], { cwd: project.work, env: ENV }),
+          runIac(['up', 'prod', ...flags], { cwd: project.work, env: ENV }),
+        ]);
         const finalMain = project.git('ls-remote', 'origin', 'refs/heads/main').split('\t')[0];
-        expect(finalMain).toBe(promoted);
-        expect(promoteResult.code, promoteResult.stderr).toBe(0);
-        const upRun = runRecords(project.work).find((r) => r.command === 'up');
-        const promoteRun = runRecords(project.work).find((r) => r.command === 'promote') as NonNullable<ReturnType<typeof runRecords>[number]>;
-        if (upRun && upRun.startedAt < (promoteRun.steps.git as number) && upRun.endedAt > (promoteRun.steps.git as number)) overlapped += 1;
-        if (upResult.code === 0 && upRun && upRun.sha !== finalMain) {
-          // Allowed only when up's whole run was over before promote moved main: prod then ends on main's commit.
-          expect(upRun.sha).toBe(oldMain);
-          expect(upRun.endedAt).toBeLessThanOrEqual(promoteRun.steps.git as number);
-        } else if (upResult.code !== 0) {
-          // The refusal names what happened: main moved, or the remote was ahead of the old commit.
-          expect(upResult.stderr).toMatch(/origin\/main (moved|has \d+ commit)|rejected the push of main/);
+        const runs = runRecords(project.work).filter((r) => !Number.isNaN(r.endedAt));
+        for (const result of [promoteResult, upResult]) {
+          // Whoever did not deploy says why: the other run held prod, or main moved under it.
+          if (result.code !== 0) expect(result.stderr).toMatch(/prod is being deployed by|origin\/main (moved|has \d+ commit)|rejected the push of main/);
         }
+        if (promoteResult.code === 0 && upResult.code === 0) {
+          // Both succeeded: the deploy that ended last is what prod runs, and it is main's head.
+          const last = runs.sort((a, b) => a.endedAt - b.endedAt).at(-1);
+          expect(last?.sha).toBe(finalMain);
+        }
+        expect([oldMain, promoted]).toContain(finalMain);
+        if (promoteResult.code === 0) expect(finalMain).toBe(promoted);
       } finally {
         project.cleanup();
       }
     }
-    expect(overlapped).toBeGreaterThan(0);
+  });
+
+  it('a teammate pushing the branch while iac deploys an older commit fails the run (exit 10) with the next command', async () => {
+    const project = createProject({
+      jenkinsUrl: jenkins.url,
+      environments: { dev: { branch: 'develop', jenkins: { job: 'shop/prod', parameters: { GIT_SHA: '${git.sha}' }, pollInterval: '50ms' } } },
+    });
+    try {
+      const bound = project.git('rev-parse', 'HEAD');
+      const before = jenkins.triggers.length;
+      const run = runIac(['up'], { cwd: project.work, env: ENV });
+      await until(() => jenkins.triggers.length > before, 'the Jenkins trigger');
+      // The teammate's commit lands on origin/develop while the build of ours runs.
+      const theirs = project.git('commit-tree', `${bound}^{tree}`, '-p', bound, '-m', 'a teammate\'s change');
+      project.git('push', '-q', 'origin', `${theirs}:refs/heads/develop`);
+      const result = await run;
+      expect(result.code).toBe(10);
+      expect(result.stderr).toContain(`origin/develop moved to ${theirs.slice(0, 7)} during this run: dev now runs ${bound.slice(0, 7)}, not the newest develop`);
+      expect(result.stderr).toContain('hint: iac up dev');
+    } finally {
+      project.cleanup();
+    }
   });
 });
