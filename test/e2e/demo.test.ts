@@ -36,7 +36,7 @@ describe.runIf(toolAvailable('ansible-playbook'))('iac demo', () => {
     expect(result.code).toBe(0);
     for (const step of ['▶ 1/4  iac up dev', '▶ 2/4  iac status', '▶ 3/4  iac promote develop main', '▶ 4/4  iac status']) expect(result.stdout).toContain(step);
     expect(result.stdout).toContain('⚠ 1 commit on develop not yet on main — run: iac promote develop main');
-    const promoted = /promoted: origin\/main (\w{7}) → (\w{7}) \(fast-forward, 1 commit\)/.exec(result.stdout);
+    const promoted = /git .*origin\/main (\w{7}) → (\w{7}) \(fast-forward, 1 commit\)/.exec(result.stdout);
     expect(promoted).not.toBeNull();
     const [, mainSha, featureSha] = promoted as unknown as [string, string, string];
     expect(result.stdout).toContain('✔ demo complete');
@@ -125,11 +125,14 @@ describe.runIf(toolAvailable('ansible-playbook'))('iac demo', () => {
       const exported = Object.fromEntries((commands[1] as string).slice('export '.length).split(' ').map((pair) => pair.split('=') as [string, string]));
       const inventory = await runIac(['inventory', 'prod', '--list'], { cwd: work, env: { ...exported, HOME: home } });
       expect(inventory.code, inventory.stderr).toBe(0);
-      const hostvars = (JSON.parse(inventory.stdout) as { _meta: { hostvars: Record<string, { placement: { region: string; availability_zone: string } }> } })._meta.hostvars;
-      expect(Object.keys(hostvars).sort()).toEqual(['ip-10-0-2-11', 'ip-10-0-2-12', 'ip-10-0-2-13'].map((host) => `${host}.eu-central-1.compute.internal`));
+      // EC2 values reach Ansible marked unsafe ({"__ansible_unsafe": …}, as Ansible's JSON decoder reads it).
+      type Unsafe = { __ansible_unsafe: string };
+      const hostvars = (JSON.parse(inventory.stdout) as { _meta: { hostvars: Record<string, { placement: { region: Unsafe; availability_zone: Unsafe } }> } })._meta.hostvars;
+      // Running instances only (aws_ec2's default states): shop-prod-3 is stopped.
+      expect(Object.keys(hostvars).sort()).toEqual(['ip-10-0-2-11', 'ip-10-0-2-12'].map((host) => `${host}.eu-central-1.compute.internal`));
       for (const vars of Object.values(hostvars)) {
-        expect(vars.placement.region).toBe('eu-central-1');
-        expect(vars.placement.availability_zone).toMatch(/^eu-central-1[abc]$/);
+        expect(vars.placement.region.__ansible_unsafe).toBe('eu-central-1');
+        expect(vars.placement.availability_zone.__ansible_unsafe).toMatch(/^eu-central-1[abc]$/);
       }
     } finally {
       demo.kill('SIGINT');
