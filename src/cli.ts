@@ -44,6 +44,8 @@ function packageVersion(): string {
 async function dispatch(name: CommandName, args: Record<string, unknown>, command: Command): Promise<void> {
   const { runCommand } = await import('./commands/run-command.js');
   process.exitCode = await runCommand(name, { ...command.optsWithGlobals(), ...args });
+  const { settleBackground } = await import('./util/background.js');
+  await settleBackground(5_000);
   // The command is done: nothing it started (a keep-alive socket, a watch) may keep iac running.
   setTimeout(() => process.exit(), 250).unref();
 }

@@ -10,6 +10,9 @@
 #   * totals come from Ansible's own stats (`v2_playbook_on_stats`, stats.summarize).
 # Lifeline: IAC_CONTROL_FD names a socket whose other end only iac holds. When it reads end-of-file, iac has
 # died (SIGKILL included), and the plugin kills its own process group so no playbook outlives iac.
+# Hold: with IAC_HOLD=1 iac starts the playbook early (while Jenkins builds) and the plugin stops it at
+# v2_playbook_on_start — Python, Ansible, inventory and playbook loaded, no task run — until iac writes "go"
+# on the control socket; if iac closes the socket instead (an earlier step failed), the group is killed.
 # Without IAC_EVENTS_FD in the environment the plugin does nothing (e.g. a user re-running a hint by hand).
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -98,13 +101,19 @@ def _remove_secret_dir(path):
         pass
 
 
-def _watch_lifeline(fd):
-    """Blocks until iac's end of the control socket closes, then stops this whole process group."""
+def _watch_lifeline(fd, go):
+    """Blocks until iac's end of the control socket closes, then stops this whole process group. A line
+    "go" on the socket releases a playbook started early and held at its start (see IAC_HOLD)."""
+    received = b''
     try:
         while True:
             chunk = os.read(fd, 4096)
             if not chunk:
                 break
+            received += chunk
+            if b'go\n' in received:
+                go.set()
+                received = b''
     except OSError:
         pass
     # iac is gone: nobody will read the outcome, and a playbook must never keep deploying unsupervised.
@@ -128,8 +137,10 @@ class CallbackModule(CallbackBase):
         self._out = None
         events_fd = _socket_fd('IAC_EVENTS_FD')
         control_fd = _socket_fd('IAC_CONTROL_FD')
+        self._go = threading.Event()
+        self._hold = os.environ.pop('IAC_HOLD', None) == '1' and control_fd is not None
         if control_fd is not None:
-            watcher = threading.Thread(target=_watch_lifeline, args=(control_fd,), name='iac-lifeline')
+            watcher = threading.Thread(target=_watch_lifeline, args=(control_fd, self._go), name='iac-lifeline')
             watcher.daemon = True
             watcher.start()
         if events_fd is not None:
@@ -157,6 +168,10 @@ class CallbackModule(CallbackBase):
 
     # --- playbook / play / task ---------------------------------------------------------------------
     def v2_playbook_on_start(self, playbook):
+        if self._hold:
+            # Loaded and ready, nothing run yet: wait for iac's "go" (or be killed when iac closes the socket).
+            self._emit('iac_held', {'playbook': {'path': str(playbook._file_name)}})
+            self._go.wait()
         self._emit('v2_playbook_on_start', {'playbook': {'path': str(playbook._file_name)}})
 
     def v2_playbook_on_play_start(self, play):

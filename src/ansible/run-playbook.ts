@@ -15,8 +15,9 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { InterruptedError, PreflightError, UsageError, throwIfAborted } from '../errors.js';
+import { finishInBackground } from '../util/background.js';
 import { Redactor, SECRET_NAME } from '../util/redact.js';
 import { ANSIBLE_INSTALL_HINT, ansibleEnv, ansiblePlaybookArgv, callbackPluginDir, commandLine, CONTROL_FD, EVENTS_FD } from './argv.js';
 import { childEnvironment } from './child-env.js';
@@ -54,6 +55,17 @@ export interface RunPlaybookOptions {
   redact?: (text: string) => string;
   /** After SIGINT, how long to wait before SIGTERM/SIGKILL to the group. */
   interruptGraceMs?: number;
+  /**
+   * Start now, run later: the shipped callback holds the playbook at its start (loaded, nothing run)
+   * until this resolves; if it rejects, the playbook's process group is killed before any task ran.
+   * Python's and Ansible's start-up then hide behind whatever the run does meanwhile (the Jenkins build).
+   */
+  hold?: Promise<void>;
+  /**
+   * Return as soon as Ansible's final stats show every host clean, leaving the process to exit (and the
+   * log to be completed) in the background — for a caller with more work to do meanwhile (the rollout).
+   */
+  endAtCleanStats?: boolean;
 }
 
 export interface AnsibleRunResult {
@@ -77,6 +89,8 @@ export interface AnsibleRunResult {
 const MAX_EVENT_BYTES = 8 * 1024 * 1024;
 /** After the main process exits, how long its output streams may take to drain. */
 const DRAIN_MS = 5_000;
+/** After clean final stats, how long to wait for the process to exit before going on without it. */
+const EARLY_END_GRACE_MS = 60;
 
 export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunResult> {
   throwIfAborted(opts.signal);
@@ -117,6 +131,7 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
   };
   let child: ChildProcess | undefined;
   let secretDir: string | undefined;
+  let detachedCleanup: Promise<void> | undefined;
   const onExit = (): void => signalGroup(child, 'SIGKILL');
   try {
     if (opts.logFile) {
@@ -140,6 +155,7 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
       ...childEnvironment(baseEnv, { drop: opts.dropEnv ?? [] }),
       ...ansibleEnv(callbackPluginDir(), baseEnv.ANSIBLE_CALLBACK_PLUGINS),
       ...(secretDir !== undefined ? { IAC_SECRET_DIR: secretDir } : {}),
+      ...(opts.hold !== undefined ? { IAC_HOLD: '1' } : {}),
     };
     const command = secretDir !== undefined ? [...(await interpreterOf(bin)), '-c', SECRET_WRAPPER, secretDir, bin, ...argv] : [bin, ...argv];
     throwIfAborted(opts.signal);
@@ -160,15 +176,29 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
       child.stdin.end(secretJson);
     }
     // The lifeline: iac holds its end open and never writes; the callback reads end-of-file when iac is gone.
-    const lifeline = child.stdio[CONTROL_FD] as Readable | null;
+    // A socket pair (extra stdio 'pipe'): iac can also write to it ("go", for a held playbook).
+    const lifeline = child.stdio[CONTROL_FD] as Duplex | null;
     lifeline?.on('error', () => undefined);
     lifeline?.on('data', () => undefined);
+    opts.hold?.then(
+      () => lifeline?.write('go\n'),
+      () => {
+        // Cancelled before it ran anything: the group goes at once (the callback would kill it on EOF too).
+        signalGroup(child, 'SIGKILL');
+        lifeline?.destroy();
+      },
+    );
 
     const tracker = new PlaybookTracker(scrub);
+    // Ansible's own stats end the run's story: with every host clean, the outcome is known and the
+    // process's exit (Python tearing down, ~0.2 s) need not hold up the next step.
+    let statsClean!: () => void;
+    const cleanStatsSeen = new Promise<void>((resolve) => (statsClean = resolve));
     // A throwing listener must not tear down the stream reader mid-run; its error is rethrown at the end.
     let listenerError: unknown;
     const emit = (events: AnsibleEvent[]): void => {
       for (const event of events) {
+        if (event.type === 'stats' && Object.values(event.hosts).every((h) => h.failures === 0 && h.unreachable === 0)) statsClean();
         try {
           opts.onEvent(event);
         } catch (error) {
@@ -209,7 +239,33 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) onAbort(); // aborted while the child was being spawned
 
-    const ended = await Promise.race([exited, spawnError]);
+    const finishedEarly = (opts.endAtCleanStats ? cleanStatsSeen : new Promise<never>(() => undefined)).then(async () => {
+      // The recap lines follow the stats on stdout: give them a moment, then go on if still exiting.
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, EARLY_END_GRACE_MS))]);
+      return 'stats' as const;
+    });
+    const ended = await Promise.race([exited, spawnError, finishedEarly]);
+    if (ended === 'stats') {
+      detachedCleanup = exited.then(async () => {
+        await drain([eventsDone, stdoutDone, stderrDone], [child?.stdout, child?.stderr, child?.stdio[EVENTS_FD] as Readable | null]);
+        lifeline?.destroy();
+      });
+      opts.signal?.removeEventListener('abort', onAbort);
+      for (const timer of timers) clearTimeout(timer);
+      emit(tracker.finish());
+      if (listenerError !== undefined) throw listenerError;
+      const stats = tracker.stats ?? {};
+      return {
+        exitCode: 0,
+        stats,
+        totals: sumStats(stats),
+        tasks: tracker.tasksStarted,
+        durationMs: Date.now() - started,
+        warnings: stderrLines.filter((l) => l.startsWith('[WARNING]')),
+        ignoredFailures: tracker.problems.filter((p) => p.ignored),
+        hints,
+      };
+    }
     if (ended instanceof Error) {
       lifeline?.destroy();
       throw new PreflightError('ansible.missing', `cannot start ${command[0] ?? bin}: ${ended.message}`, { hint: ANSIBLE_INSTALL_HINT });
@@ -264,9 +320,14 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
       hints,
     };
   } finally {
-    process.off('exit', onExit);
-    if (secretDir !== undefined) await rm(secretDir, { recursive: true, force: true });
-    if (log) await closeStream(log);
+    const cleanup = async (): Promise<void> => {
+      process.off('exit', onExit);
+      if (secretDir !== undefined) await rm(secretDir, { recursive: true, force: true });
+      if (log) await closeStream(log);
+    };
+    // Ended at its stats: the process, its last output lines and the log are finished in the background.
+    if (detachedCleanup) finishInBackground(detachedCleanup.finally(cleanup));
+    else await cleanup();
   }
 }
 

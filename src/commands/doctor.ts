@@ -12,7 +12,7 @@ import type { CommandContext } from './context.js';
  * one line each with the fix. Exit 0 when nothing required is broken, 3 otherwise.
  */
 export default async function doctor(ctx: CommandContext): Promise<number> {
-  const loaded = loadConfigFile(findConfigFile(ctx.cwd, ctx.options.config), ctx.cwd);
+  const loaded = await loadConfigFile(findConfigFile(ctx.cwd, ctx.options.config), ctx.cwd);
   const only = ctx.options.env !== undefined ? resolveEnvironmentName(loaded.config, ctx.options.env as string, undefined) : undefined;
   const timeoutMs = checkTimeout(ctx.options.checkTimeout as string | undefined);
   const specs = doctorChecks({

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { parseConfig } from '../config/load.js';
+import { parseConfig } from '../config/parse.js';
 import { UsageError } from '../errors.js';
 import { openRepo } from '../git/repo.js';
 import { gitText } from '../git/run.js';

@@ -10,6 +10,9 @@ import { leaseDurationMs, loadProject } from './support/project.js';
 export default async function up(ctx: CommandContext): Promise<number> {
   const project = await loadProject(ctx);
   const envName = resolveEnvironmentName(project.loaded.config, ctx.options.env as string | undefined, project.currentBranch);
+  // Asked now, answered while the plan is built: only a warning depends on it.
+  const clean = project.repo.isClean();
+  clean.catch(() => undefined);
   // A re-run of a commit whose last run did not finish picks up where it stopped.
   const { plan, env, target, resume } = await buildDeployPlan(ctx, project, envName, { command: 'up', resumable: true });
   if (resume) {
@@ -25,7 +28,7 @@ export default async function up(ctx: CommandContext): Promise<number> {
     printPlan(ctx.output, plan);
     return 0;
   }
-  if (project.currentBranch === env.branch && !(await project.repo.isClean())) {
+  if (project.currentBranch === env.branch && !(await clean)) {
     ctx.output.warn(`you have uncommitted changes on ${env.branch}; iac deploys the committed ${env.sha.slice(0, 7)}, not your working tree`);
   }
   await executePlan(ctx, plan, env.projectDir, { lease: { target, durationMs: leaseDurationMs(project) } });

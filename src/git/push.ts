@@ -4,7 +4,7 @@ import type { GitEventListener } from './events.js';
 import { assertBranchName, assertRemoteName } from './names.js';
 import { isNonFastForward, parsePushPorcelain } from './push-porcelain.js';
 import type { PushedRef } from './push-porcelain.js';
-import { openRepo } from './repo.js';
+import { openRepo, remoteHeads } from './repo.js';
 import type { GitRepo } from './repo.js';
 import { GitCommandError, runGit } from './run.js';
 import { scrubLines, stripCredentials } from './sanitize.js';
@@ -17,6 +17,8 @@ export interface PushOptions {
   sha: string;
   signal?: AbortSignal;
   onEvent?: GitEventListener;
+  /** The plan `pushPlan` made for this push (saves asking git for the URL and upstream again). */
+  plan?: PushPlan;
 }
 
 export interface PushPlan {
@@ -70,7 +72,8 @@ export async function pushCommit(options: PushOptions): Promise<PushResult> {
   assertRemoteName(remote);
   assertBranchName(branch);
   const repo = await openRepo(options.cwd);
-  const { rawUrl, ...plan } = await planFor(repo, remote, branch, sha);
+  // Messages show the URL without credentials either way.
+  const { rawUrl, ...plan } = options.plan?.sha === sha ? { ...options.plan, rawUrl: options.plan.remoteUrl } : await planFor(repo, remote, branch, sha);
 
   throwIfAborted(signal); // before the push: nothing happened remotely, say so plainly
   onEvent?.({ type: 'pushing', remote, refspec: plan.refspec, sha });
@@ -93,24 +96,32 @@ export async function pushCommit(options: PushOptions): Promise<PushResult> {
 }
 
 /**
- * Fetches the branch and refuses (exit 3) when the remote has commits that `sha` lacks: pushing
- * would be rejected, and forcing would lose a teammate's work. Also used as `iac up`'s preflight.
+ * Refuses (exit 3) when the remote branch has commits that `sha` lacks: pushing would be rejected,
+ * and forcing would lose a teammate's work. One `ls-remote` in the common case (the remote is at our
+ * commit or behind it); a fetch only to say how far ahead it is. Also `iac up`'s preflight. Returns
+ * the remote head (undefined when the branch is not there yet).
  */
 export async function assertRemoteNotAhead(
   repo: GitRepo,
   options: { remote: string; branch: string; sha: string; signal?: AbortSignal; onEvent?: GitEventListener },
-): Promise<void> {
+): Promise<string | undefined> {
   const { remote, branch, sha, signal, onEvent } = options;
-  const { missing } = await repo.fetch(remote, [branch], { signal, onEvent });
-  if (missing.length > 0) return;
-  const { behind } = await repo.aheadBehind(sha, `refs/remotes/${remote}/${branch}`);
-  if (behind > 0) {
-    throw new PreflightError(
-      'git.behind-remote',
-      `${remote}/${branch} has ${behind} commit${behind === 1 ? '' : 's'} that your ${branch} lacks`,
-      { hint: `git pull --rebase ${remote} ${branch}` },
-    );
+  let head: string | undefined;
+  try {
+    head = (await remoteHeads(repo.cwd, remote, [branch], signal)).get(branch);
+  } catch (error) {
+    throw networkError(error, remote, await repo.remoteUrl(remote), 'read');
   }
+  if (head === undefined || head === sha) return head;
+  if (await repo.hasAncestor(head, sha)) return head;
+  // The remote has commits we lack: fetch them to say how many (the refusal is the verdict either way).
+  await repo.fetch(remote, [branch], { ...(signal ? { signal } : {}), ...(onEvent ? { onEvent } : {}) });
+  const { behind } = await repo.aheadBehind(sha, `refs/remotes/${remote}/${branch}`);
+  throw new PreflightError(
+    'git.behind-remote',
+    `${remote}/${branch} has ${behind} commit${behind === 1 ? '' : 's'} that your ${branch} lacks`,
+    { hint: `git pull --rebase ${remote} ${branch}` },
+  );
 }
 
 /**

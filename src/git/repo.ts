@@ -24,6 +24,8 @@ export interface GitRepo {
   toplevel(): Promise<string>;
   /** Checked-out branch, or undefined on a detached HEAD. */
   currentBranch(): Promise<string | undefined>;
+  /** The branch checked out when the repository was opened (asked in the same git call). */
+  readonly startBranch: string | undefined;
   /** Full SHA of a ref (default HEAD). */
   headSha(ref?: string): Promise<string>;
   /** Full SHA, or undefined when the ref does not exist. */
@@ -40,6 +42,8 @@ export interface GitRepo {
   fetch(remote: string, branches?: string[], options?: FetchOptions): Promise<FetchResult>;
   aheadBehind(local: string, remoteRef: string): Promise<AheadBehind>;
   isAncestor(ancestor: string, descendant: string): Promise<boolean>;
+  /** Like isAncestor, but false (not an error) when `ancestor` is not a commit this repository has. */
+  hasAncestor(ancestor: string, descendant: string): Promise<boolean>;
   /** Commits reachable from head but not from base, newest first. */
   commitsBetween(base: string, head: string): Promise<CommitInfo[]>;
 }
@@ -55,12 +59,20 @@ export interface FetchResult {
 }
 
 /** Branch → SHA for those of `branches` that exist on the remote (one `ls-remote` round trip). */
-export async function remoteHeads(
-  cwd: string,
-  remote: string,
-  branches: string[],
-  signal?: AbortSignal,
-): Promise<Map<string, string>> {
+export function remoteHeads(cwd: string, remote: string, branches: string[], signal?: AbortSignal): Promise<Map<string, string>> {
+  // Two checks asking the same remote at the same moment (the preflight and the branch guard) share
+  // one ls-remote: its answer is as fresh for both. A finished answer is never reused.
+  const key = JSON.stringify([cwd, remote, branches]);
+  const pending = inFlightHeads.get(key);
+  if (pending) return pending;
+  const asked = readRemoteHeads(cwd, remote, branches, signal).finally(() => inFlightHeads.delete(key));
+  inFlightHeads.set(key, asked);
+  return asked;
+}
+
+const inFlightHeads = new Map<string, Promise<Map<string, string>>>();
+
+async function readRemoteHeads(cwd: string, remote: string, branches: string[], signal?: AbortSignal): Promise<Map<string, string>> {
   const refs = branches.map((b) => `refs/heads/${b}`);
   const out = await runGit(cwd, ['ls-remote', '--heads', '--', remote, ...refs], { signal });
   const heads = new Map<string, string>();
@@ -85,10 +97,34 @@ export function parseCommitLog(output: string): CommitInfo[] {
     });
 }
 
-export async function openRepo(cwd: string): Promise<GitRepo> {
+/** Repositories opened by this process: the view holds no state, so one per directory is enough. */
+const opened = new Map<string, Promise<GitRepo>>();
+
+/** The repository containing `cwd` (asked of git once per directory and process). */
+export function openRepo(cwd: string): Promise<GitRepo> {
+  let repo = opened.get(cwd);
+  if (repo === undefined) {
+    repo = openRepoUncached(cwd);
+    opened.set(cwd, repo);
+    repo.catch(() => opened.delete(cwd));
+  }
+  return repo;
+}
+
+async function openRepoUncached(cwd: string): Promise<GitRepo> {
   let top: string;
+  let startBranch: string | undefined;
   try {
-    top = await gitText(cwd, ['rev-parse', '--show-toplevel']);
+    // One call for both: the top level and what HEAD names (`refs/heads/x`, or `HEAD` when detached).
+    const [first = '', head = ''] = (await runGit(cwd, ['rev-parse', '--show-toplevel', '--symbolic-full-name', 'HEAD'], { okExitCodes: [128] })).stdout.split('\n');
+    if (first === '') throw new GitCommandError(['rev-parse'], 128, '', 'not a git repository');
+    top = first;
+    startBranch = head.startsWith('refs/heads/') ? head.slice('refs/heads/'.length) : undefined;
+    if (startBranch === undefined) {
+      // Detached, or a branch without commits yet (rev-parse cannot name it): ask what HEAD points at.
+      const out = await runGit(top, ['symbolic-ref', '--quiet', '--short', 'HEAD'], { okExitCodes: [1] });
+      startBranch = out.exitCode === 0 ? out.stdout.trim() : undefined;
+    }
   } catch (error) {
     if (error instanceof GitCommandError) {
       throw new UsageError('git.not-a-repo', `${cwd} is not inside a git repository`, { hint: 'git init' });
@@ -122,6 +158,7 @@ export async function openRepo(cwd: string): Promise<GitRepo> {
 
   const repo: GitRepo = {
     cwd: top,
+    startBranch,
     toplevel: async () => top,
     async currentBranch() {
       const out = await runGit(top, ['symbolic-ref', '--quiet', '--short', 'HEAD'], { okExitCodes: [1] });
@@ -162,24 +199,25 @@ export async function openRepo(cwd: string): Promise<GitRepo> {
     async fetch(remote, branches, options = {}) {
       assertRemoteName(remote);
       branches?.forEach(assertBranchName);
-      const url = await remoteUrl(remote);
+      if (branches?.length === 0) return { missing: [] };
       options.onEvent?.({ type: 'fetching', remote, branches: branches ?? [] });
-      let wanted = branches;
+      // Explicit refspecs so the remote-tracking refs are updated whatever remote.<name>.fetch says.
+      const refspecsOf = (names: string[]): string[] => names.map((b) => `+refs/heads/${b}:refs/remotes/${remote}/${b}`);
       let missing: string[] = [];
       try {
-        if (branches) {
-          // One fetch fails as a whole when a branch is absent remotely, so ask which exist first.
+        // One round trip when every branch exists (the common case); only when one is absent remotely
+        // (git fails the whole fetch) ask which exist, and fetch those.
+        const first = await runGit(top, ['fetch', '--quiet', '--no-tags', '--', remote, ...refspecsOf(branches ?? [])], { signal: options.signal, okExitCodes: [128] });
+        if (first.exitCode !== 0) {
+          if (!branches || !/couldn't find remote ref/i.test(first.stderr)) throw new GitCommandError(['fetch'], first.exitCode, first.stdout, first.stderr);
           const present = await remoteHeads(top, remote, branches, options.signal);
-          wanted = branches.filter((b) => present.has(b));
+          const wanted = branches.filter((b) => present.has(b));
           missing = branches.filter((b) => !present.has(b));
-        }
-        // Explicit refspecs so the remote-tracking refs are updated whatever remote.<name>.fetch says.
-        const refspecs = wanted?.map((b) => `+refs/heads/${b}:refs/remotes/${remote}/${b}`) ?? [];
-        if (!wanted || refspecs.length > 0) {
-          await runGit(top, ['fetch', '--quiet', '--no-tags', '--', remote, ...refspecs], { signal: options.signal });
+          if (wanted.length > 0) await runGit(top, ['fetch', '--quiet', '--no-tags', '--', remote, ...refspecsOf(wanted)], { signal: options.signal });
         }
       } catch (error) {
-        throw networkError(error, remote, url, 'fetch from');
+        // The URL (for the message) and whether the remote exists at all are asked only on failure.
+        throw networkError(error, remote, await remoteUrl(remote), 'fetch from');
       }
       options.onEvent?.({ type: 'fetched', remote });
       return { missing };
@@ -192,6 +230,12 @@ export async function openRepo(cwd: string): Promise<GitRepo> {
     async isAncestor(ancestor, descendant) {
       const args = ['merge-base', '--is-ancestor', '--end-of-options', ancestor, descendant];
       const out = await runGit(top, args, { okExitCodes: [1] });
+      return out.exitCode === 0;
+    },
+    async hasAncestor(ancestor, descendant) {
+      // One git call instead of resolve + merge-base: exit 128 means the object is not here.
+      const args = ['merge-base', '--is-ancestor', '--end-of-options', ancestor, descendant];
+      const out = await runGit(top, args, { okExitCodes: [1, 128] });
       return out.exitCode === 0;
     },
     async commitsBetween(base, head) {

@@ -345,12 +345,19 @@ export class JenkinsClient {
     }
   }
 
+  /** Job definitions this client has read: the preflight's answer serves the trigger (one round trip less). */
+  private readonly jobs = new Map<string, JobInfo & { parameterized: boolean }>();
+
   private async getJobWithKind(job: JobRef, signal?: AbortSignal): Promise<JobInfo & { parameterized: boolean }> {
-    const json = await this.getJson(`${this.jobUrl(job)}api/json`, signal, () => {
-      throw jobNotFound(this.baseUrl, job, this.jobUrl(job));
+    const url = this.jobUrl(job);
+    const known = this.jobs.get(url);
+    if (known) return known;
+    const json = await this.getJson(`${url}api/json`, signal, () => {
+      throw jobNotFound(this.baseUrl, job, url);
     });
-    const info = this.parse(() => parseJob(json));
-    return { ...info, url: this.jobUrl(job) };
+    const info = { ...this.parse(() => parseJob(json)), url };
+    this.jobs.set(url, info);
+    return info;
   }
 
   private parse<T>(fn: () => T): T {

@@ -7,6 +7,9 @@ import { runGit } from '../git/run.js';
  */
 export async function whoRuns(cwd: string): Promise<{ user: string; host: string }> {
   const host = hostname();
+  // What `git var GIT_COMMITTER_IDENT` answers when both are set (they win over any config): no git call.
+  const { GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email } = process.env;
+  if (name && email) return { user: `${name} <${email}>`, host };
   try {
     const ident = (await runGit(cwd, ['var', 'GIT_COMMITTER_IDENT'])).stdout.trim();
     const user = /^(.*?<[^>]*>)/.exec(ident)?.[1];

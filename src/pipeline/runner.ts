@@ -3,7 +3,6 @@ import { sanitizeTerminalText } from '../util/terminal-text.js';
 import type { NewRecord } from '../journal/journal.js';
 import type { Output } from './output.js';
 import { PlainRenderer } from './plain-renderer.js';
-import { TtyView } from './tty-view.js';
 import type { Plan, Step, StepContext, StepReport, SubtaskHandle } from './types.js';
 import { SilentView, type RunView, type ViewEvent } from './view.js';
 
@@ -28,8 +27,9 @@ export interface RunOutcome {
   warnings: string[];
 }
 
-export function viewFor(output: Output, verbose: boolean): RunView {
-  if (output.mode === 'tty') return new TtyView(output, verbose);
+/** The view for the output's mode; listr2 (the live list) loads only for a terminal. */
+export async function viewFor(output: Output, verbose: boolean): Promise<RunView> {
+  if (output.mode === 'tty') return new (await import('./tty-view.js')).TtyView(output, verbose);
   if (output.mode === 'plain') return new PlainRenderer(output, verbose);
   return new SilentView();
 }
@@ -41,7 +41,7 @@ export function viewFor(output: Output, verbose: boolean): RunView {
  */
 export async function runPlan(plan: Plan, options: RunnerOptions): Promise<RunOutcome> {
   const { output } = options;
-  const view = options.view ?? viewFor(output, options.verbose);
+  const view = options.view ?? (await viewFor(output, options.verbose));
   // Steps relay what servers say: no control sequence of theirs reaches a terminal or a record.
   const color = output.chalk.level > 0;
   const dispatch = (raw: ViewEvent): void => {
@@ -52,14 +52,32 @@ export async function runPlan(plan: Plan, options: RunnerOptions): Promise<RunOu
   const reports: StepReport[] = plan.steps.map((step) => ({ id: step.id, title: step.title, outcome: 'not-run', durationMs: 0, links: [], warnings: [] }));
   const started = new Set<Step>();
 
+  // A step that starts early (a held playbook) does so as the step before it starts (the first one at
+  // once): it hides behind that step (the Jenkins build) without competing with the ones before (the
+  // push). It reports into a queue until it starts for real.
+  const warming = new Map<Step, { queue: ViewEvent[]; cancel: AbortController }>();
+  const warmUp = (step: Step | undefined): void => {
+    if (!step?.warmUp || warming.has(step)) return;
+    const slot = { queue: [] as ViewEvent[], cancel: new AbortController() };
+    warming.set(step, slot);
+    const early = (event: ViewEvent): void => void (warming.has(step) ? slot.queue.push(event) : dispatch(event));
+    step.warmUp(stepContext(step, reports[plan.steps.indexOf(step)] as StepReport, options, early, view), slot.cancel.signal);
+  };
+  warmUp(plan.steps[0]);
+
   const runStep = async (step: Step): Promise<void> => {
     const report = reports[plan.steps.indexOf(step)] as StepReport;
     started.add(step);
     const begin = performance.now();
     dispatch({ type: 'step.started', step: step.id, title: step.title });
+    warmUp(plan.steps[plan.steps.indexOf(step) + 1]);
+    const warmed = warming.get(step);
+    warming.delete(step);
+    warmed?.queue.forEach(dispatch);
     try {
       if (options.signal.aborted) throw new InterruptedError();
       await plan.guard?.beforeStep(step.id, options.signal);
+      if (step === plan.steps.at(-1)) plan.guard?.lastStepStarted?.(step.id, options.signal);
       const result = await step.run(stepContext(step, report, options, dispatch, view));
       report.outcome = 'success';
       if (result.summary !== undefined) report.summary = result.summary;
@@ -96,6 +114,8 @@ export async function runPlan(plan: Plan, options: RunnerOptions): Promise<RunOu
   } catch (caught) {
     error = options.signal.aborted && !isIacError(caught) ? new InterruptedError() : caught;
   }
+  // Steps warmed up for a run that stopped before them: they never start.
+  for (const slot of warming.values()) slot.cancel.abort();
   const stillRunning = error instanceof InterruptedError
     ? (await Promise.all([...started].map((step) => step.onInterrupt?.()))).filter((line): line is string => !!line)
     : [];

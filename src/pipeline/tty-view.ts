@@ -45,24 +45,6 @@ export class TtyView implements RunView {
 
   event(event: ViewEvent): void {
     const redact = (text: string): string => this.output.redactor.redact(text);
-    if (event.type === 'run.started') {
-      // What runs and how to stop it, in lines that fit the terminal.
-      const c = this.output.chalk;
-      const what = `iac ${event.command} ${event.environment}`;
-      const parts = [`${event.branch} @ ${event.sha.slice(0, 7)}`, 'Ctrl-C stops iac', 'a Jenkins build goes on unless --cancel-on-interrupt'];
-      const width = this.columns();
-      let line = what;
-      const lines: string[] = [];
-      for (const part of parts) {
-        if (line.length + 3 + part.length > width) {
-          lines.push(line);
-          line = `  ${part}`;
-        } else line = `${line} · ${part}`;
-      }
-      lines.push(line);
-      lines.forEach((text, i) => this.output.info(i === 0 ? `${c.bold(what)}${c.dim(text.slice(what.length))}` : c.dim(text)));
-      return;
-    }
     if (!('step' in event)) return;
     const task = this.tasks.get(event.step);
     if (task === undefined) return;
@@ -98,10 +80,6 @@ export class TtyView implements RunView {
       default:
         break;
     }
-  }
-
-  private columns(): number {
-    return process.stdout.columns || 80;
   }
 
   async subtasks(step: Step, done: Map<string, Promise<void>>): Promise<void> {

@@ -61,6 +61,13 @@ export interface Step {
   /** Read-only checks that must pass before any step changes anything (missing tool, syntax error). */
   preflight?(signal: AbortSignal): Promise<void>;
   run(ctx: StepContext): Promise<StepResult>;
+  /**
+   * Called when the run starts, before the first step: a step may start slow local work early (the
+   * playbook's Python start-up, held before its first task) so it hides behind the steps before it.
+   * Nothing may change the world before `run`. `cancel` aborts when the step will not run after all.
+   * What it reports is shown once the step starts.
+   */
+  warmUp?(ctx: StepContext, cancel: AbortSignal): void;
   /** Told when the run is interrupted after this step started: what keeps running remotely. */
   onInterrupt?(): string | undefined;
 }
@@ -79,6 +86,8 @@ export interface RunGuard {
   /** Called once before the preflight: notes the state the run starts from. */
   start(signal: AbortSignal): Promise<void>;
   beforeStep(id: StepId, signal: AbortSignal): Promise<void>;
+  /** The last step started: checks that `afterSteps` reports may begin now, off the critical path. */
+  lastStepStarted?(id: StepId, signal: AbortSignal): void;
   afterSteps(signal: AbortSignal): Promise<string[]>;
 }
 

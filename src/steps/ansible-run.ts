@@ -3,7 +3,7 @@ import { ansiblePlaybookArgv, CALLBACK_NAME, shellQuote } from '../ansible/argv.
 import type { AnsibleEvent, HostCounts, HostStats } from '../ansible/events.js';
 import type { ResolvedEnvironment } from '../config/resolve.js';
 import { AnsibleError, PreflightError } from '../errors.js';
-import type { Step, StepContext } from '../pipeline/types.js';
+import type { Step, StepContext, StepResult } from '../pipeline/types.js';
 import { describeInventory, writeInventory } from './inventory-source.js';
 
 type AnsibleSettings = NonNullable<ResolvedEnvironment['ansible']>;
@@ -13,8 +13,10 @@ type AnsibleSettings = NonNullable<ResolvedEnvironment['ansible']>;
  * written to `<run dir>/tree` and ansible-playbook runs there, so uncommitted edits or another checked-out
  * branch never change what is deployed. Ansible's own output goes to ansible.log (and --verbose); the
  * task list and the totals come from the shipped callback's events and Ansible's own stats.
+ * `followedByRollout`: the rollout comes next, so the step ends at Ansible's clean final stats and lets
+ * the process exit while the rollout starts.
  */
-export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings, _verbose: boolean): Step {
+export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings, options: { followedByRollout: boolean }): Step {
   const secretNames = Object.keys(settings.secretExtraVars);
   const shown = (path: string): string => (path.includes(',') ? path : relative(env.projectDir, path) || path);
   const displayArgv = ansiblePlaybookArgv({
@@ -29,6 +31,8 @@ export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings,
     diff: settings.check,
   });
   const short = env.sha.slice(0, 7);
+  /** The playbook started early by `warmUp`, held until `run` releases it. */
+  let early: { release: () => void; result: Promise<StepResult> } | undefined;
   return {
     id: 'ansible',
     title: `Run ${shown(settings.playbook)}`,
@@ -45,71 +49,97 @@ export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings,
       const { checkPlaybook } = await import('../ansible/preflight.js');
       await checkPlaybook({ cwd: env.projectDir, playbook: settings.playbook, inventory: settings.inventory, sha: env.sha, signal });
     },
+    warmUp(ctx, cancel) {
+      // Start ansible-playbook now, held before its first task: Python's and Ansible's start-up (a second
+      // or more) happen while the push and the Jenkins build run. `run` releases it; a run that stops
+      // before then kills it having run nothing.
+      let release!: () => void;
+      let stop!: (error: Error) => void;
+      const hold = new Promise<void>((resolve, reject) => {
+        release = resolve;
+        stop = reject;
+      });
+      hold.catch(() => undefined);
+      cancel.addEventListener('abort', () => stop(new Error('the run stopped before the playbook')), { once: true });
+      const result = execute(ctx, hold);
+      result.catch(() => undefined);
+      early = { release, result };
+    },
     async run(ctx) {
-      const secretExtraVars = readSecretVars(settings.secretExtraVars, ctx);
-      const [{ commitSources, placeIn }, { materializeCommit }, { runPlaybook }] = await Promise.all([
-        import('../ansible/sources.js'),
-        import('../ansible/commit-tree.js'),
-        import('../ansible/run-playbook.js'),
-      ]);
-      const configured = Array.isArray(settings.inventory) ? settings.inventory : [];
-      const sources = await commitSources({ projectDir: env.projectDir, sha: env.sha, playbook: settings.playbook, inventories: configured, signal: ctx.signal });
-      const tree = await materializeCommit(sources.top, sources.sha, join(ctx.runDir, 'tree'), ctx.signal);
-      const placed = placeIn(sources, tree);
-      ctx.progress(`playbook from commit ${short}`);
-      for (const path of sources.uncommittedInventories) ctx.warn(`inventory ${path} is not in commit ${short}: read from the working tree`);
-
-      let inventory = placed.inventories;
-      if (!Array.isArray(settings.inventory)) {
-        ctx.progress(`discovering EC2 instances (${describeInventory(settings.inventory)[0] ?? ''})`);
-        const written = await writeInventory(settings.inventory.ec2, ctx.runDir, ctx.signal);
-        const left = written.instances - written.hosts;
-        ctx.progress(`found ${written.instances} EC2 instance${written.instances === 1 ? '' : 's'}${left > 0 ? ` (${left} without a host name left out, as aws_ec2 does)` : ''}`);
-        inventory = written.paths;
-      }
-
-      const live = !ctx.verbose; // with --verbose, Ansible's own output already shows every task
-      let hostCount = 0;
+      if (early === undefined) return execute(ctx);
       ctx.intent('playbook', { playbook: shown(settings.playbook), sha: env.sha });
-      let result: Awaited<ReturnType<typeof runPlaybook>>;
-      try {
-        result = await runPlaybook({
-          cwd: placed.cwd,
-          playbook: placed.playbook,
-          inventory,
-          ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
-          ...(settings.tags ? { tags: settings.tags } : {}),
-          ...(settings.skipTags ? { skipTags: settings.skipTags } : {}),
-          extraVars: settings.extraVars,
-          secretExtraVars,
-          check: settings.check,
-          diff: settings.check,
-          logFile: join(ctx.runDir, 'ansible.log'),
-          logHeader: [`commit ${env.sha} (${env.branch}), written to ${tree}`],
-          env: process.env,
-          dropEnv: Object.values(settings.secretExtraVars),
-          redact: (text: string) => ctx.redact(text),
-          signal: ctx.signal,
-          onEvent: (event) => {
-            if (event.type === 'output') {
-              ctx.log(event.line);
-              return;
-            }
-            if (event.type === 'stats') hostCount = Object.keys(event.hosts).length;
-            for (const line of describeAnsibleEvent(event, settings.check, live)) ctx.progress(line);
-          },
-        });
-      } catch (error) {
-        // A playbook Ansible ran to a verdict failed: journal it. An interruption stays "unknown".
-        if (error instanceof AnsibleError) ctx.outcome('playbook', false, { exitCode: error.exitCode });
-        throw error;
-      }
-      ctx.outcome('playbook', true, { hosts: hostCount, ok: result.totals.ok, changed: result.totals.changed });
-      for (const warning of result.warnings) ctx.warn(warning);
-      for (const problem of result.ignoredFailures) ctx.warn(`ignored failure: ${problem.task} on ${problem.host}${problem.msg ? `: ${problem.msg}` : ''}`);
-      return { summary: `${result.tasks} tasks on ${hostCount} host${hostCount === 1 ? '' : 's'}: ${formatTotals(result.totals, settings.check)}` };
+      early.release();
+      return early.result;
     },
   };
+
+  /** Everything the step does; with `hold`, the playbook waits for it (and the intent is journaled at release). */
+  async function execute(ctx: StepContext, hold?: Promise<void>): Promise<StepResult> {
+    const secretExtraVars = readSecretVars(settings.secretExtraVars, ctx);
+    const [{ commitSources, placeIn }, { materializeCommit }, { runPlaybook }] = await Promise.all([
+      import('../ansible/sources.js'),
+      import('../ansible/commit-tree.js'),
+      import('../ansible/run-playbook.js'),
+    ]);
+    const configured = Array.isArray(settings.inventory) ? settings.inventory : [];
+    const sources = await commitSources({ projectDir: env.projectDir, sha: env.sha, playbook: settings.playbook, inventories: configured, signal: ctx.signal });
+    const tree = await materializeCommit(sources.top, sources.sha, join(ctx.runDir, 'tree'), ctx.signal);
+    const placed = placeIn(sources, tree);
+    ctx.progress(`playbook from commit ${short}`);
+    for (const path of sources.uncommittedInventories) ctx.warn(`inventory ${path} is not in commit ${short}: read from the working tree`);
+
+    let inventory = placed.inventories;
+    if (!Array.isArray(settings.inventory)) {
+      ctx.progress(`discovering EC2 instances (${describeInventory(settings.inventory)[0] ?? ''})`);
+      const written = await writeInventory(settings.inventory.ec2, ctx.runDir, ctx.signal);
+      const left = written.instances - written.hosts;
+      ctx.progress(`found ${written.instances} EC2 instance${written.instances === 1 ? '' : 's'}${left > 0 ? ` (${left} without a host name left out, as aws_ec2 does)` : ''}`);
+      inventory = written.paths;
+    }
+
+    const live = !ctx.verbose; // with --verbose, Ansible's own output already shows every task
+    let hostCount = 0;
+    if (hold === undefined) ctx.intent('playbook', { playbook: shown(settings.playbook), sha: env.sha });
+    let result: Awaited<ReturnType<typeof runPlaybook>>;
+    try {
+      result = await runPlaybook({
+        cwd: placed.cwd,
+        playbook: placed.playbook,
+        inventory,
+        ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
+        ...(settings.tags ? { tags: settings.tags } : {}),
+        ...(settings.skipTags ? { skipTags: settings.skipTags } : {}),
+        extraVars: settings.extraVars,
+        secretExtraVars,
+        check: settings.check,
+        diff: settings.check,
+        logFile: join(ctx.runDir, 'ansible.log'),
+        logHeader: [`commit ${env.sha} (${env.branch}), written to ${tree}`],
+        env: process.env,
+        dropEnv: Object.values(settings.secretExtraVars),
+        redact: (text: string) => ctx.redact(text),
+        signal: ctx.signal,
+        ...(hold !== undefined ? { hold } : {}),
+        endAtCleanStats: options.followedByRollout,
+        onEvent: (event) => {
+          if (event.type === 'output') {
+            ctx.log(event.line);
+            return;
+          }
+          if (event.type === 'stats') hostCount = Object.keys(event.hosts).length;
+          for (const line of describeAnsibleEvent(event, settings.check, live)) ctx.progress(line);
+        },
+      });
+    } catch (error) {
+      // A playbook Ansible ran to a verdict failed: journal it. An interruption stays "unknown".
+      if (error instanceof AnsibleError) ctx.outcome('playbook', false, { exitCode: error.exitCode });
+      throw error;
+    }
+    ctx.outcome('playbook', true, { hosts: hostCount, ok: result.totals.ok, changed: result.totals.changed });
+    for (const warning of result.warnings) ctx.warn(warning);
+    for (const problem of result.ignoredFailures) ctx.warn(`ignored failure: ${problem.task} on ${problem.host}${problem.msg ? `: ${problem.msg}` : ''}`);
+    return { summary: `${result.tasks} tasks on ${hostCount} host${hostCount === 1 ? '' : 's'}: ${formatTotals(result.totals, settings.check)}` };
+  }
 }
 
 /** Secret extra vars come from the environment: a missing one stops the run before anything changes. */

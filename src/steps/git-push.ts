@@ -6,21 +6,22 @@ import type { Step } from '../pipeline/types.js';
 /** Pushes exactly the run's commit (`<sha>:refs/heads/<branch>`); refuses when the remote is ahead, never forces. */
 export function gitPushStep(cwd: string, plan: PushPlan): Step {
   const short = plan.sha.slice(0, 7);
+  /** What the remote branch pointed at when the preflight asked. */
+  let remoteHead: string | undefined;
   return {
     id: 'git',
     title: `Push ${plan.branch} to ${plan.remote}`,
     describe: () => [
       `would run: git push --porcelain -- ${plan.remote} ${plan.refspec}${plan.setsUpstream ? ` (then track ${plan.remote}/${plan.branch})` : ''}`,
       `commit ${plan.sha} → ${plan.remoteUrl}`,
-      `would first fetch ${plan.remote}/${plan.branch} and refuse if it has commits ${plan.branch} lacks (never forces)`,
+      `would first ask ${plan.remote} for ${plan.branch} and refuse if it has commits ${plan.branch} lacks (never forces)`,
     ],
     async preflight(signal) {
-      await assertRemoteNotAhead(await openRepo(cwd), { remote: plan.remote, branch: plan.branch, sha: plan.sha, signal });
+      remoteHead = await assertRemoteNotAhead(await openRepo(cwd), { remote: plan.remote, branch: plan.branch, sha: plan.sha, signal });
     },
     async run(ctx) {
-      // The preflight just fetched: a remote that already has the commit needs no push (a re-run resumes).
-      const repo = await openRepo(cwd);
-      if ((await repo.resolve(`refs/remotes/${plan.remote}/${plan.branch}`)) === plan.sha) {
+      // The preflight just asked: a remote that already has the commit needs no push (a re-run resumes).
+      if (remoteHead === plan.sha) {
         ctx.outcome('push', true, { upToDate: true, skipped: true });
         return { summary: `${short} already on ${plan.remote}/${plan.branch}: not pushed again` };
       }
@@ -30,6 +31,7 @@ export function gitPushStep(cwd: string, plan: PushPlan): Step {
         remote: plan.remote,
         branch: plan.branch,
         sha: plan.sha,
+        plan,
         signal: ctx.signal,
         onEvent: (event) => ctx.progress(describeGitEvent(event)),
       });

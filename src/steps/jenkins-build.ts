@@ -60,15 +60,18 @@ export function jenkinsBuildStep(env: ResolvedEnvironment, settings: NonNullable
     ],
     /** Reachable, credentials accepted, the job exists: checked before anything is pushed. */
     async preflight(signal) {
-      const preflightClient = await connectJenkins(settings, options.env, (value) => {
+      // Loaded now, while other checks wait on the network: not between the push and the trigger.
+      void import('../jenkins/follow.js');
+      // The run goes on with this client: it knows the job now, so the trigger needs no second look.
+      client = await connectJenkins(settings, options.env, (value) => {
         redactor.add(value);
         options.secret(value);
       });
-      await preflightClient.getJob(job, signal);
+      await client.getJob(job, signal);
     },
     async run(ctx) {
       const { followBuild, buildResultError, buildRevisionError, shaMatches } = await import('../jenkins/follow.js');
-      client = await connectJenkins(settings, options.env, (value) => {
+      client ??= await connectJenkins(settings, options.env, (value) => {
         redactor.add(value);
         ctx.secret(value);
       });

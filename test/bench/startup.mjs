@@ -1,11 +1,11 @@
-// Start-up budget: `iac --version` and `iac --help` within 1.5 × the wall time of `node -e 0`.
+// Start-up budget: `iac --version` and `iac --help` within 1.3 × the wall time of `node -e 0`.
 // Prints medians and ratios against a baseline measured in the same run; exits 1 over budget.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/iac', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 25);
-const BUDGET = 1.5;
+const BUDGET = 1.3;
 
 function median(cmd) {
   const times = [];

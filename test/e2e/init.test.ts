@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/parse.js';
 import { createTempRepos, type TempRepos } from '../helpers/git-repos.js';
 import { runIac } from '../helpers/run-cli.js';
 

@@ -6,6 +6,7 @@ import { startJenkinsSandbox, type JenkinsSandbox } from '../../src/sandbox/jenk
 import { createProject } from '../helpers/project.js';
 import { IAC_BIN, parseNdjson, runIac } from '../helpers/run-cli.js';
 import { toolAvailable } from '../helpers/tools.js';
+import { processesMatching } from '../integration/ansible/procs.js';
 
 const USER = 'deployer';
 const TOKEN = '10a1f0c0ffee1234567890abcdef10a1';
@@ -102,6 +103,11 @@ describe.runIf(toolAvailable('ansible-playbook'))('the run journal: resume, roll
       const failed = await runIac(['up'], { cwd: p.work, env: ENV });
       expect(failed.code).toBe(20);
       expect(p.pushes()).toBe(1);
+      // The playbook was started early, held during the build: the failed build stopped it having run
+      // nothing, and it is gone with iac.
+      expect(readFileSync(join(p.work, '.iac', 'runs', readdirSync(join(p.work, '.iac', 'runs')).sort().at(-1) as string, 'events.ndjson'), 'utf8')).not.toContain('"step":"ansible"');
+      expect(p.deployed()).toEqual([]);
+      expect(processesMatching(p.work).filter((proc) => proc.cmdline.includes('ansible-playbook'))).toEqual([]);
       const rerun = await runIac(['up'], { cwd: p.work, env: ENV });
       expect(rerun.stderr).toBe('');
       expect(rerun.code).toBe(0);

@@ -85,9 +85,11 @@ describe('iac status over 300 workloads in 3 namespaces', () => {
       expect(result.code).toBe(40);
 
       // The request counter: per namespace one LIST per kind, one pod LIST where a workload is not
-      // ready — and nothing else (no GET per workload, no watch).
+      // ready, one GET of the environment's deploy lease (who deploys now) — and nothing else (no GET
+      // per workload, no watch).
       const expected: string[] = [];
       for (const namespace of Object.keys(NAMESPACES)) {
+        expected.push(`get leases ${namespace}`);
         for (const { resource } of KINDS) {
           expect(kube.requests.count('list', resource, namespace), `${resource} in ${namespace}`).toBe(1);
           expected.push(`list ${resource} ${namespace}`);

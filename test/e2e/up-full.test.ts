@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startJenkinsSandbox, type JenkinsSandbox } from '../../src/sandbox/jenkins.js';
@@ -7,6 +7,7 @@ import type { WorkloadScenario } from '../../src/sandbox/kubernetes-scenario.js'
 import { createProject } from '../helpers/project.js';
 import { parseNdjson, runIac } from '../helpers/run-cli.js';
 import { toolAvailable } from '../helpers/tools.js';
+import { processesMatching } from '../integration/ansible/procs.js';
 
 const TOKEN = 'e2e0token0abcdef0123456789abcdef';
 
@@ -66,6 +67,12 @@ describe.runIf(toolAvailable('ansible-playbook'))('iac up: git → Jenkins → A
       expect(subtaskMessages).toContain('deployment/web: deployment "web" successfully rolled out');
       expect(subtaskMessages.some((m) => m.startsWith('statefulset/db: '))).toBe(true);
       expect(result.stdout).not.toContain(TOKEN);
+      // The rollout started at Ansible's clean final stats, while ansible-playbook was still exiting:
+      // iac waited for it before exiting — the log is complete and no Ansible process is left.
+      const runs = join(project.work, '.iac', 'runs');
+      const log = readFileSync(join(runs, readdirSync(runs).sort().at(-1) as string, 'ansible.log'), 'utf8');
+      expect(log).toMatch(/PLAY RECAP \*+\nlocalhost +: ok=1 +changed=0/);
+      expect(processesMatching(project.work).filter((proc) => proc.cmdline.includes('ansible-playbook'))).toEqual([]);
     } finally {
       project.cleanup();
     }

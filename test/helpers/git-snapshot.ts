@@ -39,8 +39,12 @@ function hashTree(root: string): string {
     for (const name of readdirSync(dir).sort()) {
       if (dir === root && name === '.git') continue;
       const path = join(dir, name);
+      const rel = relative(root, path);
+      // iac's own state directory and caches (parsed config, syntax checks) are not the user's work;
+      // a run directory left in .iac/runs still counts.
+      if (rel === join('.iac', 'cache') || rel === join('.iac', '.gitignore')) continue;
       const stat = lstatSync(path);
-      hash.update(`${relative(root, path)}\0${stat.mode}\0`);
+      if (rel !== '.iac' && rel !== join('.iac', 'runs')) hash.update(`${rel}\0${stat.mode}\0`);
       if (stat.isDirectory()) walk(path);
       else if (stat.isSymbolicLink()) hash.update(readlinkSync(path));
       else hash.update(readFileSync(path));

@@ -84,7 +84,7 @@ export async function buildDeployPlan(ctx: CommandContext, project: Project, env
         }),
       );
     } else if (id === 'ansible') {
-      steps.push(ansibleStep(env, env.ansible as NonNullable<ResolvedEnvironment['ansible']>, ctx.options.verbose === true));
+      steps.push(ansibleStep(env, env.ansible as NonNullable<ResolvedEnvironment['ansible']>, { followedByRollout: runs('rollout') }));
     } else {
       steps.push(rolloutStep(env, { createdEarlier: steps.some((s) => s.id === 'ansible') }));
     }
@@ -124,11 +124,19 @@ function branchGuard(env: ResolvedEnvironment, localHead: (() => Promise<string 
     environment: env.name,
     ...(localHead ? { localHead } : {}),
   });
+  // After the deploy, the rollout only waits: the final check asks the remote as that wait begins and
+  // is judged at the end, costing the run no time of its own. After any other last step it asks then.
+  let finalCheck: Promise<void> | undefined;
   return {
     start: (signal) => guard.start(signal),
     beforeStep: (id, signal) => (id === 'ansible' ? guard.assertRemoteUnmoved('before-deploy', signal) : Promise.resolve()),
+    lastStepStarted(id, signal) {
+      if (id !== 'rollout') return;
+      finalCheck = guard.assertRemoteUnmoved('after-deploy', signal);
+      finalCheck.catch(() => undefined);
+    },
     async afterSteps(signal) {
-      await guard.assertRemoteUnmoved('after-deploy', signal);
+      await (finalCheck ?? guard.assertRemoteUnmoved('after-deploy', signal));
       const moved = await guard.localMoved();
       return moved === undefined ? [] : [moved];
     },

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { EnvironmentTarget } from '../../config/resolve.js';
 import { UsageError } from '../../errors.js';
@@ -6,6 +6,7 @@ import type { RunJournal } from '../../journal/journal.js';
 import type { HeldLease } from '../../lock/lease.js';
 import { durationProblem, parseDuration } from '../../util/duration.js';
 import type { RunCommand } from '../../journal/records.js';
+import { printRunHeader } from '../../pipeline/header.js';
 import { runPlan, type RunOutcome } from '../../pipeline/runner.js';
 import { printSummary } from '../../pipeline/summary.js';
 import type { Plan } from '../../pipeline/types.js';
@@ -40,12 +41,23 @@ export interface ExecuteOptions {
  * end — then the summary. Throws the failing step's error so the top level prints it once.
  */
 export async function executePlan(ctx: CommandContext, plan: Plan, projectDir: string, options: ExecuteOptions = {}): Promise<RunOutcome> {
+  printRunHeader(ctx.output, plan);
   const { whoRuns } = await import('../../journal/identity.js');
-  const [identity] = await Promise.all([whoRuns(projectDir), options.preflightDone ? undefined : preflightPlan(ctx, plan)]);
   const runDir = options.runDir ?? createRunDir(projectDir);
-  const lease = options.lease ? await holdLease(ctx, plan, options.lease, runDir, identity) : undefined;
+  // The checks and the lease at once: both only read or claim, and each costs round trips.
+  const identity = whoRuns(projectDir);
+  const claim = options.lease ? identity.then((who) => holdLease(ctx, plan, options.lease as NonNullable<ExecuteOptions['lease']>, runDir, who)) : Promise.resolve(undefined);
+  const [checked, claimed] = await Promise.allSettled([options.preflightDone ? undefined : preflightPlan(ctx, plan), claim]);
+  const lease = claimed.status === 'fulfilled' ? claimed.value : undefined;
+  if (checked.status === 'rejected' || claimed.status === 'rejected') {
+    await lease?.release();
+    // Nothing ran: leave no run directory behind (one the caller made goes only if still empty).
+    if (options.runDir === undefined) rmSync(runDir, { recursive: true, force: true });
+    else rmEmpty(runDir);
+    throw checked.status === 'rejected' ? checked.reason : (claimed as PromiseRejectedResult).reason;
+  }
   try {
-    return await journaledRun(ctx, plan, projectDir, runDir, identity, options);
+    return await journaledRun(ctx, plan, projectDir, runDir, await identity, options);
   } finally {
     await lease?.release();
   }
@@ -55,16 +67,19 @@ export async function executePlan(ctx: CommandContext, plan: Plan, projectDir: s
 async function holdLease(ctx: CommandContext, plan: Plan, lease: NonNullable<ExecuteOptions['lease']>, runDir: string, identity: { user: string; host: string }): Promise<HeldLease> {
   const [{ leaseStoreFor }, { acquireLease, describeHolder }] = await Promise.all([import('../../lock/environment-lease.js'), import('../../lock/lease.js')]);
   const waitMs = ctx.options.waitLock === undefined ? 0 : parseWait(String(ctx.options.waitLock));
+  return acquireLease(await leaseStoreFor(lease.target), {
+    holder: { ...identity, pid: process.pid, command: plan.command, environment: plan.environment, commit: plan.sha, run: basename(runDir), durationMs: lease.durationMs },
+    waitMs,
+    signal: ctx.signal,
+    onWait: (holder) => ctx.output.info(`waiting for ${plan.environment}: ${describeHolder(holder)} is deploying it (up to ${ctx.options.waitLock as string})`),
+  });
+}
+
+function rmEmpty(dir: string): void {
   try {
-    return await acquireLease(await leaseStoreFor(lease.target), {
-      holder: { ...identity, pid: process.pid, command: plan.command, environment: plan.environment, commit: plan.sha, run: basename(runDir), durationMs: lease.durationMs },
-      waitMs,
-      signal: ctx.signal,
-      onWait: (holder) => ctx.output.info(`waiting for ${plan.environment}: ${describeHolder(holder)} is deploying it (up to ${ctx.options.waitLock as string})`),
-    });
-  } catch (error) {
-    rmSync(runDir, { recursive: true, force: true }); // nothing ran: leave no empty run behind
-    throw error;
+    rmdirSync(dir);
+  } catch {
+    // not empty, or gone
   }
 }
 

@@ -13,11 +13,11 @@ export interface Project {
 /** iac.yaml plus the git repository it lives in. */
 export async function loadProject(ctx: CommandContext): Promise<Project> {
   const file = findConfigFile(ctx.cwd, ctx.options.config);
-  const loaded = loadConfigFile(file, ctx.cwd);
+  const loaded = await loadConfigFile(file, ctx.cwd);
   const gitTimeout = parseDuration(loaded.config.git?.timeout ?? '');
   if (gitTimeout !== undefined) setGitNetworkTimeout(gitTimeout);
   const repo = await openRepo(loaded.dir);
-  return { loaded, repo, currentBranch: await repo.currentBranch() };
+  return { loaded, repo, currentBranch: repo.startBranch };
 }
 
 /** How long a deploy lease outlives a run that died holding it (iac.yaml `lease.duration`, default 30s). */

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
+import { parseConfig } from '../../../src/config/parse.js';
 import { ConfigError, exitCodeOf } from '../../../src/errors.js';
 
 const dir = join(import.meta.dirname, '../../fixtures/config/bad');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
+import { parseConfig } from '../../../src/config/parse.js';
 import { bindRun, resolveEnvironment, resolveEnvironmentName, resolveTarget } from '../../../src/config/resolve.js';
 import { UsageError } from '../../../src/errors.js';
 

@@ -2,7 +2,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { parseConfig } from '../../../src/config/load.js';
+import { parseConfig } from '../../../src/config/parse.js';
 import { doctorChecks } from '../../../src/doctor/plan.js';
 import { runChecks } from '../../../src/doctor/run-checks.js';
 import { createTempRepos } from '../../helpers/git-repos.js';
