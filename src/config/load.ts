@@ -54,8 +54,9 @@ export function findConfigFile(cwd: string, explicit?: string): string {
 /**
  * Reads and validates iac.yaml. A file validated before (same bytes, same iac build) is read from
  * `.iac/cache/` without loading the YAML parser and zod — over 150 ms of every command's start-up.
+ * `writeCache: false` (--dry-run) reads the cache but creates nothing.
  */
-export async function loadConfigFile(file: string, cwd: string = process.cwd()): Promise<LoadedConfig> {
+export async function loadConfigFile(file: string, cwd: string = process.cwd(), options: { writeCache?: boolean } = {}): Promise<LoadedConfig> {
   const rel = relative(cwd, file);
   const displayFile = rel && !rel.startsWith('..') ? rel : file;
   const text = readConfigText(file, displayFile);
@@ -65,7 +66,7 @@ export async function loadConfigFile(file: string, cwd: string = process.cwd()):
   if (hit !== undefined) return { file, dir, config: hit, displayFile };
   const { parseConfig } = await import('./parse.js');
   const loaded = parseConfig(text, file, displayFile);
-  if (cached !== undefined) writeCached(dir, cached, loaded.config);
+  if (cached !== undefined && options.writeCache !== false) writeCached(dir, cached, loaded.config);
   return loaded;
 }
 

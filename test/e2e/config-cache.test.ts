@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createProject } from '../helpers/project.js';
@@ -11,8 +11,12 @@ describe('the validated-config cache (.iac/cache)', () => {
   it('serves only the exact text it validated: an edit is parsed again, a broken entry is ignored', async () => {
     const project = createProject({ environments: { dev: { branch: 'develop' } } });
     try {
+      // --dry-run changes nothing, not even the cache.
       const first = await runIac(['up', '--dry-run'], { cwd: project.work });
       expect(first.code).toBe(0);
+      expect(existsSync(join(project.work, '.iac'))).toBe(false);
+      const history = await runIac(['history'], { cwd: project.work });
+      expect(history.code).toBe(0);
       const [entry] = cached(project.work);
       expect(entry).toMatch(/^config-[0-9a-f]{32}\.json$/);
       // Git never sees it: .iac ignores itself.
@@ -37,6 +41,8 @@ describe('the validated-config cache (.iac/cache)', () => {
       const repaired = await runIac(['up', '--dry-run'], { cwd: project.work });
       expect(repaired.code).toBe(0);
       expect(repaired.stdout).toBe(first.stdout);
+      // A command that may write replaces the damaged entry.
+      expect((await runIac(['history'], { cwd: project.work })).code).toBe(0);
       expect(JSON.parse(readFileSync(join(cacheDir(project.work), entry as string), 'utf8'))).toHaveProperty('environments');
     } finally {
       project.cleanup();

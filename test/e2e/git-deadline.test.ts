@@ -47,7 +47,7 @@ describe('a git remote that accepts the connection and never answers', () => {
     try {
       const result = await runIac(['up', '--only', 'git'], { cwd: p.work, timeoutMs: 30_000 });
       expect(result.code).toBe(4);
-      expect(result.stderr).toContain(`cannot fetch from origin (http://127.0.0.1:${port}/shop.git): no answer within 2s; git was stopped`);
+      expect(result.stderr).toContain(`cannot read origin (http://127.0.0.1:${port}/shop.git): no answer within 2s; git was stopped`);
       expect(result.stderr).toContain('hint: git ls-remote origin');
       expect(processesFor(port)).toEqual([]);
     } finally {

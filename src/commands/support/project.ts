@@ -13,7 +13,7 @@ export interface Project {
 /** iac.yaml plus the git repository it lives in. */
 export async function loadProject(ctx: CommandContext): Promise<Project> {
   const file = findConfigFile(ctx.cwd, ctx.options.config);
-  const loaded = await loadConfigFile(file, ctx.cwd);
+  const loaded = await loadConfigFile(file, ctx.cwd, { writeCache: ctx.options.dryRun !== true });
   const gitTimeout = parseDuration(loaded.config.git?.timeout ?? '');
   if (gitTimeout !== undefined) setGitNetworkTimeout(gitTimeout);
   const repo = await openRepo(loaded.dir);
