@@ -244,6 +244,19 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, EARLY_END_GRACE_MS))]);
       return 'stats' as const;
     });
+    const outcome = (exitCode: number): AnsibleRunResult => {
+      const stats = tracker.stats ?? {};
+      return {
+        exitCode,
+        stats,
+        totals: sumStats(stats),
+        tasks: tracker.tasksStarted,
+        durationMs: Date.now() - started,
+        warnings: stderrLines.filter((l) => l.startsWith('[WARNING]')),
+        ignoredFailures: tracker.problems.filter((p) => p.ignored),
+        hints,
+      };
+    };
     const ended = await Promise.race([exited, spawnError, finishedEarly]);
     if (ended === 'stats') {
       detachedCleanup = exited.then(async () => {
@@ -254,17 +267,7 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
       for (const timer of timers) clearTimeout(timer);
       emit(tracker.finish());
       if (listenerError !== undefined) throw listenerError;
-      const stats = tracker.stats ?? {};
-      return {
-        exitCode: 0,
-        stats,
-        totals: sumStats(stats),
-        tasks: tracker.tasksStarted,
-        durationMs: Date.now() - started,
-        warnings: stderrLines.filter((l) => l.startsWith('[WARNING]')),
-        ignoredFailures: tracker.problems.filter((p) => p.ignored),
-        hints,
-      };
+      return outcome(0);
     }
     if (ended instanceof Error) {
       lifeline?.destroy();
@@ -308,17 +311,7 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
       writeLog(['', `# iac: ${error.message}`]);
       throw error;
     }
-    const stats = tracker.stats ?? {};
-    return {
-      exitCode,
-      stats,
-      totals: sumStats(stats),
-      tasks: tracker.tasksStarted,
-      durationMs: Date.now() - started,
-      warnings: stderrLines.filter((l) => l.startsWith('[WARNING]')),
-      ignoredFailures: tracker.problems.filter((p) => p.ignored),
-      hints,
-    };
+    return outcome(exitCode);
   } finally {
     const cleanup = async (): Promise<void> => {
       process.off('exit', onExit);
