@@ -68,6 +68,9 @@ async function stepFollower(url, job) {
     link() {},
     warn() {},
     secret() {},
+    redact: (text) => redactor.redact(text),
+    intent() {},
+    outcome() {},
     async subtasks() {},
   };
   const result = await step.run(ctx);

@@ -131,7 +131,9 @@ export async function run() {
     process.stderr.write(`  rollout: iac ${iacMs.map((ms) => ms.toFixed(0)).join(' / ')} ms; kubectl ×${N} ${kubectlMs.map((ms) => ms.toFixed(0)).join(' / ')} ms\n`);
 
     // 3. Memory with a 10 MB status message (cut), and a 20 MB one (refused).
-    // Each in its own namespace: one LIST per namespace must not carry the others.
+    // Each in its own namespace: one LIST per namespace must not carry the others. The sandbox's
+    // controllers would rewrite these statuses (and their messages): they are held for this part.
+    sandbox.setRolloutTiming({ stepMs: 3_600_000, observeDelayMs: 3_600_000 });
     const dc = (name, message) => ({
       metadata: { name, namespace: `mem-${name}`, labels: { app: name } },
       spec: { replicas: 1, selector: { app: name }, triggers: [{ type: 'ConfigChange' }], template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'registry.example.com/app:v1' }] } } },

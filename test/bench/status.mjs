@@ -227,6 +227,8 @@ export async function run() {
     const allowed = ms[slowest] + BUDGET_EXTRA_MS;
     const scale = await measureScale(repos.work, env);
     const expectedLists = Object.keys(SCALE_NAMESPACES).length * SCALE_KINDS.length;
+    // Besides the LISTs: one GET per namespace of the environment's deploy lease (who deploys now).
+    const expectedRequests = expectedLists + Object.keys(SCALE_NAMESPACES).length;
     return [
       {
         benchmark: `status: all systems (${LATENCY_MS} ms each) / (slowest single + ${BUDGET_EXTRA_MS / 1000} s)`,
@@ -244,10 +246,10 @@ export async function run() {
       },
       {
         benchmark: `status: ${scale.workloads} workloads in 3 namespaces, workloads cells / 1 s`,
-        value: `${scale.cellMs} ms (whole process ${scale.processMs.toFixed(0)} ms); ${scale.lists} LISTs of ${scale.requests} requests (budget ${expectedLists})`,
+        value: `${scale.cellMs} ms (whole process ${scale.processMs.toFixed(0)} ms); ${scale.lists} LISTs (budget ${expectedLists}) of ${scale.requests} requests (budget ${expectedRequests}: the LISTs and a lease GET per namespace)`,
         ratio: scale.cellMs / SCALE_BUDGET_MS,
         budget: 1,
-        ok: scale.cellMs < SCALE_BUDGET_MS && scale.lists === expectedLists && scale.requests === expectedLists && scale.workloads === 300,
+        ok: scale.cellMs < SCALE_BUDGET_MS && scale.lists === expectedLists && scale.requests === expectedRequests && scale.workloads === 300,
       },
     ];
   } finally {
