@@ -198,7 +198,9 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<AnsibleRunR
     let listenerError: unknown;
     const emit = (events: AnsibleEvent[]): void => {
       for (const event of events) {
-        if (event.type === 'stats' && Object.values(event.hosts).every((h) => h.failures === 0 && h.unreachable === 0)) statsClean();
+        // Clean means at least one host and none failed or unreachable; anything else waits for the exit code.
+        const hosts = event.type === 'stats' ? Object.values(event.hosts) : [];
+        if (hosts.length > 0 && hosts.every((h) => h.failures === 0 && h.unreachable === 0)) statsClean();
         try {
           opts.onEvent(event);
         } catch (error) {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AnsibleError, InterruptedError, PreflightError, UsageError } from '../../../src/errors.js';
 import { checkPlaybook } from '../../../src/ansible/preflight.js';
 import { runPlaybook, type AnsibleEvent } from '../../../src/ansible/run-playbook.js';
+import { settleBackground } from '../../../src/util/background.js';
 import { toolAvailable } from '../../helpers/tools.js';
 import { listProcesses, processesMatching, waitFor } from './procs.js';
 
@@ -173,6 +174,70 @@ describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ans
     expect((error as AnsibleError).exitCode).toBe(31);
     expect((error as AnsibleError).message).toMatch(/^host deadhost unreachable at task "Run a command": Failed to connect/);
     expect((error as AnsibleError).hint).toBe(`cd ${dir} && ansible all -i unreachable.ini -m ping --limit deadhost`);
+  });
+
+  it('held (started early): loads and waits before its first task; released, it runs; cancelled, it is killed having run nothing', async () => {
+    const run = (dir: string, hold: Promise<void>, events: AnsibleEvent[]): Promise<unknown> =>
+      runPlaybook({
+        cwd: dir,
+        playbook: join(dir, 'write-vars.yml'),
+        inventory: 'local.ini',
+        extraVars: { app_version: '1', replicas: 1, nested: {}, out_file: join(dir, 'out.json') },
+        secretExtraVars: { db_password: 'pw' },
+        hold,
+        onEvent: (event) => events.push(event),
+      });
+    // Released after a while: nothing ran before, everything after.
+    const released = workdir();
+    const releasedEvents: AnsibleEvent[] = [];
+    let release!: () => void;
+    const running = run(released, new Promise<void>((resolve) => (release = resolve)), releasedEvents);
+    await waitFor(() => (processesMatching(released).some((p) => p.cmdline.includes('ansible-playbook')) ? true : undefined), 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // ansible-playbook is up, parsed, and held
+    expect(releasedEvents.filter((e) => e.type === 'task-start')).toEqual([]);
+    expect(existsSync(join(released, 'out.json'))).toBe(false);
+    release();
+    await expect(running).resolves.toMatchObject({ exitCode: 0 });
+    expect(existsSync(join(released, 'out.json'))).toBe(true);
+
+    // Cancelled: the group is killed, no task ran, nothing is left.
+    const cancelled = workdir();
+    const cancelledEvents: AnsibleEvent[] = [];
+    let cancel!: (error: Error) => void;
+    const doomed = run(cancelled, new Promise<void>((_resolve, reject) => (cancel = reject)), cancelledEvents);
+    await waitFor(() => (processesMatching(cancelled).some((p) => p.cmdline.includes('ansible-playbook')) ? true : undefined), 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    cancel(new Error('the build failed'));
+    expect(await capture(doomed)).toBeInstanceOf(InterruptedError);
+    expect(cancelledEvents.filter((e) => e.type === 'task-start')).toEqual([]);
+    expect(existsSync(join(cancelled, 'out.json'))).toBe(false);
+    await waitFor(() => (processesMatching(cancelled).length === 0 ? true : undefined), 5_000);
+  });
+
+  it('endAtCleanStats: returns at clean final stats; the exit, the log and the secret pipe finish in the background before iac exits', async () => {
+    const dir = workdir();
+    const logFile = join(dir, 'runs', 'ansible.log');
+    let pipe: string | undefined;
+    const result = await runPlaybook({
+      cwd: dir,
+      playbook: join(dir, 'write-vars.yml'),
+      inventory: 'local.ini',
+      extraVars: { app_version: '1', replicas: 1, nested: {}, out_file: join(dir, 'out.json') },
+      secretExtraVars: { db_password: 'pw-background' },
+      logFile,
+      endAtCleanStats: true,
+      onEvent: (event) => {
+        if (event.type === 'task-start' && pipe === undefined) pipe = secretFileOfRun(dir).file;
+      },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stats.localhost).toMatchObject({ failures: 0, unreachable: 0 });
+    // What cli.ts does before exiting: the background work completes.
+    await settleBackground(10_000);
+    expect(readFileSync(logFile, 'utf8')).toMatch(/PLAY RECAP \*+\nlocalhost +: ok=3 +changed=1/);
+    expect(processesMatching(dir)).toEqual([]);
+    expect(pipe).toBeDefined();
+    expect(existsSync(dirname(pipe as string))).toBe(false);
   });
 
   it('stops on abort: SIGINT to the process group, InterruptedError (130), nothing left running', async () => {
