@@ -1,10 +1,9 @@
-import { resolveEnvironmentName } from '../config/resolve.js';
+import { resolveEnvironmentName, resolveTarget } from '../config/resolve.js';
 import { UsageError } from '../errors.js';
+import { printRunHeader } from '../pipeline/header.js';
 import type { CommandContext } from './context.js';
-import { buildDeployPlan } from './support/deploy-plan.js';
-import { executePlan } from './support/execute.js';
-import { printPlan } from './support/print-plan.js';
 import { leaseDurationMs, loadProject } from './support/project.js';
+import { headToDeploy, parseTimeoutFlag } from './support/run-commit.js';
 
 /** `iac up [env]`: push → Jenkins → Ansible → rollout of one commit (the branch head, read once) to one environment. */
 export default async function up(ctx: CommandContext): Promise<number> {
@@ -13,8 +12,15 @@ export default async function up(ctx: CommandContext): Promise<number> {
   // Asked now, answered while the plan is built: only a warning depends on it.
   const clean = project.repo.isClean();
   clean.catch(() => undefined);
+  // The run's commit, read once; on a terminal the header names it at once — before the plan's modules load.
+  parseTimeoutFlag(ctx.options.timeout);
+  const bound = resolveTarget(project.loaded, envName, { env: ctx.env });
+  const sha = await headToDeploy(project, bound);
+  const dryRun = ctx.options.dryRun === true;
+  if (!dryRun) printRunHeader(ctx.output, { command: 'up', environment: envName, branch: bound.branch, sha });
+  const { buildDeployPlan } = await import('./support/deploy-plan.js');
   // A re-run of a commit whose last run did not finish picks up where it stopped.
-  const { plan, env, target, resume } = await buildDeployPlan(ctx, project, envName, { command: 'up', resumable: true });
+  const { plan, env, target, resume } = await buildDeployPlan(ctx, project, envName, { command: 'up', sha, resumable: true });
   if (resume) {
     const how = resume.outcome === 'unknown' ? `was killed${resume.pending ? ` during ${resume.pending.action}` : ''}` : `ended ${resume.outcome}`;
     ctx.output.info(`resuming: the last run of ${resume.sha.slice(0, 7)} to ${envName} (${resume.run}) ${how}; what is done is not done again${ctx.options.rebuild ? ' (--rebuild: a new Jenkins build)' : ''}`);
@@ -24,13 +30,15 @@ export default async function up(ctx: CommandContext): Promise<number> {
       hint: 'check --only/--skip, or add the missing section to iac.yaml',
     });
   }
-  if (ctx.options.dryRun) {
+  if (dryRun) {
+    const { printPlan } = await import('./support/print-plan.js');
     printPlan(ctx.output, plan);
     return 0;
   }
   if (project.currentBranch === env.branch && !(await clean)) {
     ctx.output.warn(`you have uncommitted changes on ${env.branch}; iac deploys the committed ${env.sha.slice(0, 7)}, not your working tree`);
   }
-  await executePlan(ctx, plan, env.projectDir, { lease: { target, durationMs: leaseDurationMs(project) } });
+  const { executePlan } = await import('./support/execute.js');
+  await executePlan(ctx, plan, env.projectDir, { lease: { target, durationMs: leaseDurationMs(project) }, headerShown: true });
   return 0;
 }

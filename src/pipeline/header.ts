@@ -5,7 +5,7 @@ import type { Plan } from './types.js';
  * What runs and how to stop it, on a terminal, as soon as the run is bound to its commit — before the
  * preflight asks anyone anything — in lines that fit the terminal.
  */
-export function printRunHeader(output: Output, plan: Plan, columns = process.stdout.columns || 80): void {
+export function printRunHeader(output: Output, plan: Pick<Plan, 'command' | 'environment' | 'branch' | 'sha'>, columns = process.stdout.columns || 80): void {
   if (output.mode !== 'tty') return;
   const c = output.chalk;
   const what = `iac ${plan.command} ${plan.environment}`;

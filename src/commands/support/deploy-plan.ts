@@ -1,11 +1,8 @@
 import { bindRun, resolveTarget, type EnvironmentTarget, type ResolvedEnvironment, type Section } from '../../config/resolve.js';
-import { PreflightError, UsageError } from '../../errors.js';
 import { BranchGuard } from '../../git/branch-guard.js';
 import { pushPlan } from '../../git/push.js';
-import { remoteHeads } from '../../git/repo.js';
 import { buildOf, readHistory, resumable, type RunSummary } from '../../journal/history.js';
 import type { Plan, RunGuard, SkippedStep, Step, StepId } from '../../pipeline/types.js';
-import { durationProblem, parseDuration } from '../../util/duration.js';
 import { SECRET_NAME } from '../../util/redact.js';
 import { ansibleStep } from '../../steps/ansible-run.js';
 import { gitPushStep } from '../../steps/git-push.js';
@@ -14,6 +11,7 @@ import { rolloutStep } from '../../steps/rollout.js';
 import { selectSteps } from '../../steps/select.js';
 import type { CommandContext } from '../context.js';
 import type { Project } from './project.js';
+import { headToDeploy, parseTimeoutFlag } from './run-commit.js';
 
 export interface DeployPlan {
   plan: Plan;
@@ -94,26 +92,6 @@ export async function buildDeployPlan(ctx: CommandContext, project: Project, env
   return { env, target, ...(resume ? { resume } : {}), plan: { command: options.command, environment: envName, branch: env.branch, sha, steps, skipped, guard } };
 }
 
-/**
- * The commit `iac up` deploys: the local branch head; without a local branch (e.g. after
- * `promote --no-deploy` in a clone that never checked out main) the remote-tracking head.
- */
-async function headToDeploy(project: Project, target: EnvironmentTarget): Promise<string> {
-  const local = await project.repo.resolve(`refs/heads/${target.branch}`);
-  if (local !== undefined) return local;
-  const tracking = await project.repo.resolve(`refs/remotes/${target.remote}/${target.branch}`);
-  if (tracking !== undefined) return tracking;
-  const { branch, remote } = target;
-  // The hint must work as printed: fetch only when the remote has the branch.
-  const onRemote = await remoteHeads(project.repo.cwd, remote, [branch]).then((heads) => heads.has(branch), () => false);
-  const hint = onRemote
-    ? `git fetch ${remote}`
-    : project.currentBranch === branch
-      ? `git commit --allow-empty -m "Start ${branch}"   # ${branch} has no commit yet`
-      : `git branch ${branch}   # start ${branch} at your current commit`;
-  throw new PreflightError('git.no-branch', `environment ${target.name} deploys branch "${branch}", which has no commit here${onRemote ? ` (${remote} has it: fetch it)` : ` or on ${remote}`}`, { hint });
-}
-
 /** The run deploys its bound commit; the branch moving meanwhile is reported, never followed. */
 function branchGuard(env: ResolvedEnvironment, localHead: (() => Promise<string | undefined>) | undefined): RunGuard {
   const guard = new BranchGuard({
@@ -141,11 +119,4 @@ function branchGuard(env: ResolvedEnvironment, localHead: (() => Promise<string 
       return moved === undefined ? [] : [moved];
     },
   };
-}
-
-export function parseTimeoutFlag(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const problem = durationProblem(text);
-  if (problem !== undefined) throw new UsageError('usage.timeout', `--timeout ${text}: ${problem}`, { hint: 'e.g. --timeout 10m' });
-  return parseDuration(text) as number;
 }

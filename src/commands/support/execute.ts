@@ -31,6 +31,8 @@ export interface ExecuteOptions {
   preflightDone?: boolean;
   /** rollback: the commit the environment ran before (journaled with the run). */
   from?: string;
+  /** The caller printed the run's header already (as soon as the commit was bound). */
+  headerShown?: boolean;
   /** The environment whose lease the run holds while it changes anything (one run at a time). */
   lease?: { target: EnvironmentTarget; durationMs: number };
 }
@@ -41,7 +43,7 @@ export interface ExecuteOptions {
  * end — then the summary. Throws the failing step's error so the top level prints it once.
  */
 export async function executePlan(ctx: CommandContext, plan: Plan, projectDir: string, options: ExecuteOptions = {}): Promise<RunOutcome> {
-  printRunHeader(ctx.output, plan);
+  if (!options.headerShown) printRunHeader(ctx.output, plan);
   const { whoRuns } = await import('../../journal/identity.js');
   const runDir = options.runDir ?? createRunDir(projectDir);
   // The checks and the lease at once: both only read or claim, and each costs round trips.
