@@ -40,6 +40,17 @@ function secretFileOfRun(dir: string): { file: string | undefined; cmdlines: str
   return { file, cmdlines };
 }
 
+/** write-vars.yml on localhost with small vars and one secret var (writes out.json in `dir`). */
+function writeVars(dir: string, secret: string) {
+  return {
+    cwd: dir,
+    playbook: join(dir, 'write-vars.yml'),
+    inventory: 'local.ini',
+    extraVars: { app_version: '1', replicas: 1, nested: {}, out_file: join(dir, 'out.json') },
+    secretExtraVars: { db_password: secret },
+  };
+}
+
 describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ansible-playbook', () => {
   it('runs a passing playbook with typed extra vars and a secret var kept off the command line and off the disk', async () => {
     const dir = workdir();
@@ -178,15 +189,7 @@ describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ans
 
   it('held (started early): loads and waits before its first task; released, it runs; cancelled, it is killed having run nothing', async () => {
     const run = (dir: string, hold: Promise<void>, events: AnsibleEvent[]): Promise<unknown> =>
-      runPlaybook({
-        cwd: dir,
-        playbook: join(dir, 'write-vars.yml'),
-        inventory: 'local.ini',
-        extraVars: { app_version: '1', replicas: 1, nested: {}, out_file: join(dir, 'out.json') },
-        secretExtraVars: { db_password: 'pw' },
-        hold,
-        onEvent: (event) => events.push(event),
-      });
+      runPlaybook({ ...writeVars(dir, 'pw'), hold, onEvent: (event) => events.push(event) });
     // Released after a while: nothing ran before, everything after.
     const released = workdir();
     const releasedEvents: AnsibleEvent[] = [];
@@ -219,11 +222,7 @@ describe.runIf(toolAvailable('ansible-playbook'))('runPlaybook with the real ans
     const logFile = join(dir, 'runs', 'ansible.log');
     let pipe: string | undefined;
     const result = await runPlaybook({
-      cwd: dir,
-      playbook: join(dir, 'write-vars.yml'),
-      inventory: 'local.ini',
-      extraVars: { app_version: '1', replicas: 1, nested: {}, out_file: join(dir, 'out.json') },
-      secretExtraVars: { db_password: 'pw-background' },
+      ...writeVars(dir, 'pw-background'),
       logFile,
       endAtCleanStats: true,
       onEvent: (event) => {
