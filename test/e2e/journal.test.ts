@@ -7,18 +7,11 @@ import { createProject } from '../helpers/project.js';
 import { IAC_BIN, parseNdjson, runIac } from '../helpers/run-cli.js';
 import { toolAvailable } from '../helpers/tools.js';
 import { processesMatching } from '../integration/ansible/procs.js';
+import { until } from '../helpers/until.js';
 
 const USER = 'deployer';
 const TOKEN = '10a1f0c0ffee1234567890abcdef10a1';
 const ENV = { IAC_JENKINS_USER: USER, IAC_JENKINS_TOKEN: TOKEN };
-
-async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** How many intents of this action the project's journal index holds (a mutation under way counts). */
 function intents(work: string, action: string): number {

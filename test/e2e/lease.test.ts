@@ -7,18 +7,11 @@ import { startKubeSandbox, type KubeSandbox } from '../../src/sandbox/kubernetes
 import { createProject } from '../helpers/project.js';
 import { IAC_BIN, runIac } from '../helpers/run-cli.js';
 import { toolAvailable } from '../helpers/tools.js';
+import { until } from '../helpers/until.js';
 
 const USER = 'deployer';
 const TOKEN = '1ea5ef0c0ffee1234567890abcdef1ea';
 const ENV = { IAC_JENKINS_USER: USER, IAC_JENKINS_TOKEN: TOKEN };
-
-async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /**
  * One deploy per environment at a time, with real git, real ansible-playbook and the sandboxes: two

@@ -4,18 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJenkinsSandbox, type JenkinsSandbox } from '../../src/sandbox/jenkins.js';
 import { createProject } from '../helpers/project.js';
 import { parseNdjson, runIac } from '../helpers/run-cli.js';
+import { until as waitUntil } from '../helpers/until.js';
 
 const USER = 'deployer';
 const TOKEN = '5e1f0c0ffee1234567890abcdef0c0mm';
 const ENV = { IAC_JENKINS_USER: USER, IAC_JENKINS_TOKEN: TOKEN };
 
-async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> => waitUntil(condition, what, timeoutMs, 20);
 
 /** `run.started` and `result` of every run of the project, from the run directories' events.ndjson. */
 function runRecords(work: string): Array<{ command: string; sha: string; startedAt: number; endedAt: number; steps: Record<string, number> }> {
