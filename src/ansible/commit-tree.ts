@@ -87,6 +87,25 @@ export async function commitEntries(top: string, sha: string, paths: string[], s
   return entries;
 }
 
+/**
+ * Whether the working tree holds exactly the commit's files under `paths`: no tracked file there differs
+ * from the commit (`git diff --quiet <sha>`) and no file git does not track is there, ignored ones
+ * included (`git ls-files --others`). Any doubt (an error, a deadline) is a no.
+ */
+export async function sameInWorkingTree(top: string, sha: string, paths: string[], signal?: AbortSignal): Promise<boolean> {
+  if (paths.length === 0) return false;
+  const options = { cwd: top, env: process.env, timeoutMs: GIT_TIMEOUT_MS, ...(signal ? { signal } : {}) };
+  try {
+    const [diff, others] = await Promise.all([
+      runProcess('git', ['diff', '--quiet', '--no-ext-diff', '--no-textconv', sha, '--', ...paths], options),
+      runProcess('git', ['ls-files', '--others', '-z', '--', ...paths], options),
+    ]);
+    return diff.exitCode === 0 && others.exitCode === 0 && others.stdout === '';
+  } catch {
+    return false;
+  }
+}
+
 /** `git rev-parse <sha>^{tree}`: the id of the commit's whole tree. */
 export async function treeId(top: string, sha: string, signal?: AbortSignal): Promise<string> {
   return (await git(['rev-parse', `${sha}^{tree}`], top, signal)).trim();

@@ -2,8 +2,8 @@
  * Finding `ansible-playbook` without running it: a PATH lookup (what a shell would run), the file's
  * identity (for the syntax-check cache: an upgrade replaces the file) and its interpreter line.
  */
-import { constants } from 'node:fs';
-import { access, open, realpath, stat } from 'node:fs/promises';
+import { accessSync, constants, statSync } from 'node:fs';
+import { open, realpath, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { PreflightError } from '../errors.js';
 import { ANSIBLE_INSTALL_HINT } from './argv.js';
@@ -13,10 +13,11 @@ export async function findExecutable(name: string, env: NodeJS.ProcessEnv = proc
   const candidates = name.includes('/')
     ? [isAbsolute(name) ? name : resolve(cwd, name)]
     : (env.PATH ?? '').split(delimiter).filter((dir) => dir !== '').map((dir) => join(dir, name));
+  // Synchronous on purpose: a few system calls, not a round of thread-pool hops on a busy start-up.
   for (const candidate of candidates) {
     try {
-      await access(candidate, constants.X_OK);
-      if ((await stat(candidate)).isFile()) return candidate;
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
     } catch {
       // not here
     }

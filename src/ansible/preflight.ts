@@ -9,12 +9,12 @@
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { InterruptedError, PreflightError, UsageError } from '../errors.js';
 import { runProcess, SpawnError } from '../util/run-process.js';
 import { ANSIBLE_INSTALL_HINT, ansibleEnv, callbackPluginDir } from './argv.js';
 import { childEnvironment } from './child-env.js';
-import { materializeCommit, repoLocation, repoPath } from './commit-tree.js';
+import { materializeCommit, repoLocation, repoPath, sameInWorkingTree } from './commit-tree.js';
 import { executableIdentity, requireAnsible } from './executable.js';
 import { ansibleErrorText } from './outcome.js';
 import { commitSources, outsidePaths, placeIn } from './sources.js';
@@ -68,11 +68,12 @@ function inventoryList(inventory: CheckPlaybookOptions['inventory']): string[] {
 }
 
 export async function checkPlaybook(opts: CheckPlaybookOptions): Promise<CheckPlaybookResult> {
+  const sha = opts.sha;
   const env = opts.env ?? process.env;
   const abs = (p: string): string => (isAbsolute(p) ? p : join(opts.cwd, p));
   const bin = await requireAnsible(opts.ansiblePlaybookBin ?? 'ansible-playbook', env);
   const inventories = inventoryList(opts.inventory);
-  if (opts.sha === undefined) {
+  if (sha === undefined) {
     await checkOnDisk(opts.cwd, abs(opts.playbook), inventories.map((i) => (i.includes(',') ? i : abs(i))));
     await syntaxCheck({ bin, cwd: opts.cwd, playbook: opts.playbook, inventories, env, ...(opts.signal ? { signal: opts.signal } : {}) });
     return { cached: false };
@@ -80,25 +81,21 @@ export async function checkPlaybook(opts: CheckPlaybookOptions): Promise<CheckPl
 
   const playbook = abs(opts.playbook);
   const inventoryPaths = inventories.map((i) => (i.includes(',') ? i : abs(i)));
-  const location = await repoLocation(opts.cwd, opts.signal);
-  const cache = await projectSyntaxCache(opts.cwd);
-  // Everything but the files' contents, which the commit fixes: re-running a commit costs no process at all.
-  // Files outside the repository, and inventories (one may be generated and git-ignored), by content.
-  const outside = [playbook, ...inventoryPaths].filter(
-    (p) => !p.includes(',') && (inventoryPaths.includes(p) || repoPath(p, opts.cwd, location.prefix) === undefined),
-  );
-  const setting = [
-    location.prefix,
-    [playbook, ...inventoryPaths].map((p) => (p.includes(',') ? p : (repoPath(p, opts.cwd, location.prefix) ?? p))),
-    inventories.length === 0 ? 'ec2' : 'paths',
-    await Promise.all(outside.map(async (p) => [p, await outsideFingerprint(p)])),
-    await executableIdentity(bin),
-    ansibleSettings(env),
-  ];
-  const commitKey = syntaxCacheKey(['ansible-syntax-commit-v1', opts.sha, setting]);
-  if (cache.has(commitKey)) return { cached: true };
+  return checkCommit({ ...opts, sha }, { bin, env, playbook, inventoryPaths, inventories });
+}
 
-  const sources = await commitSources({
+interface CommitCheck {
+  bin: string;
+  env: NodeJS.ProcessEnv;
+  playbook: string;
+  inventoryPaths: string[];
+  inventories: string[];
+}
+
+async function checkCommit(opts: CheckPlaybookOptions & { sha: string }, { bin, env, playbook, inventoryPaths, inventories }: CommitCheck): Promise<CheckPlaybookResult> {
+  const location = await repoLocation(opts.cwd, opts.signal);
+  // The commit's entries (one git call) while the rest of the key is gathered: both are needed on a miss.
+  const sourcesRead = commitSources({
     projectDir: opts.cwd,
     location,
     sha: opts.sha,
@@ -106,6 +103,29 @@ export async function checkPlaybook(opts: CheckPlaybookOptions): Promise<CheckPl
     inventories: inventoryPaths,
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
+  sourcesRead.catch(() => undefined);
+  // Everything but the files' contents, which the commit fixes: re-running a commit costs no process at all.
+  // Files outside the repository, and inventories (one may be generated and git-ignored), by content.
+  const outside = [playbook, ...inventoryPaths].filter(
+    (p) => !p.includes(',') && (inventoryPaths.includes(p) || repoPath(p, opts.cwd, location.prefix) === undefined),
+  );
+  const [cache, fingerprints, identity] = await Promise.all([
+    projectSyntaxCache(opts.cwd),
+    Promise.all(outside.map(async (p) => [p, await outsideFingerprint(p)])),
+    executableIdentity(bin),
+  ]);
+  const setting = [
+    location.prefix,
+    [playbook, ...inventoryPaths].map((p) => (p.includes(',') ? p : (repoPath(p, opts.cwd, location.prefix) ?? p))),
+    inventories.length === 0 ? 'ec2' : 'paths',
+    fingerprints,
+    identity,
+    ansibleSettings(env),
+  ];
+  const commitKey = syntaxCacheKey(['ansible-syntax-commit-v1', opts.sha, setting]);
+  if (cache.has(commitKey)) return { cached: true };
+
+  const sources = await sourcesRead;
   // The contents: git's object ids of the playbook's directory, inventories, ansible.cfg and roles/.
   const key = syntaxCacheKey(['ansible-syntax-v1', setting, sources.entries, await Promise.all(outsidePaths(sources).map(async (p) => [p, await outsideFingerprint(p)]))]);
   if (cache.has(key)) {
@@ -113,6 +133,19 @@ export async function checkPlaybook(opts: CheckPlaybookOptions): Promise<CheckPl
     return { cached: true };
   }
 
+  // Ansible's start-up is most of the check's time and the push waits for it: check the working tree's
+  // files at once, while git says whether they are the commit's. That answer counts only if they are.
+  const early = checkWorkingTree({ bin, cwd: opts.cwd, playbook: opts.playbook, inventories, env, ...(opts.signal ? { signal: opts.signal } : {}) });
+  try {
+    if (await sameInWorkingTree(sources.top, sources.sha, sources.keyPaths, opts.signal)) {
+      await early.verdict;
+      await cache.remember(key);
+      await cache.remember(commitKey);
+      return { cached: false };
+    }
+  } finally {
+    early.stop();
+  }
   const scratch = await mkdtemp(join(tmpdir(), 'iac-syntax-'));
   try {
     const tree = await materializeCommit(sources.top, sources.sha, join(scratch, 'tree'), opts.signal);
@@ -159,6 +192,8 @@ interface SyntaxCheckRun {
   /** Locations in errors are shown relative to this directory. */
   shownRoot?: string;
   signal?: AbortSignal;
+  /** Added to the environment. */
+  extraEnv?: Record<string, string>;
 }
 
 async function syntaxCheck(run: SyntaxCheckRun): Promise<void> {
@@ -167,7 +202,7 @@ async function syntaxCheck(run: SyntaxCheckRun): Promise<void> {
   const { IAC_EVENTS_FD: _events, IAC_CONTROL_FD: _control, ...settings } = ansibleEnv(callbackPluginDir());
   const result = await runProcess(run.bin, ['--syntax-check', ...inventoryArgs, run.playbook], {
     cwd: run.cwd,
-    env: { ...childEnvironment(run.env), ...settings },
+    env: { ...childEnvironment(run.env), ...settings, ...run.extraEnv },
     timeoutMs: SYNTAX_CHECK_TIMEOUT_MS,
     maxOutputBytes: 256 * 1024,
     ...(run.signal ? { signal: run.signal } : {}),
@@ -187,13 +222,31 @@ async function syntaxCheck(run: SyntaxCheckRun): Promise<void> {
     .trim();
   const where = parseErrorLocation(result.stderr);
   const root = run.shownRoot ?? run.cwd;
-  const shownPlaybook = relative(root, join(run.cwd, run.playbook)) || run.playbook;
+  const shownPlaybook = relative(root, resolve(run.cwd, run.playbook)) || run.playbook;
   const location = where ? `${relative(root, where.file) || shownPlaybook}:${where.line}:${where.column}` : shownPlaybook;
   // A YAML error's first line is generic; the useful reason follows "Syntax Error while loading YAML."
   const yamlReason = /Syntax Error while loading YAML\.\s*\n\s*(.+)/.exec(result.stderr)?.[1]?.trim();
-  throw new UsageError('ansible.syntax', `${location}: ${yamlReason ? `YAML: ${yamlReason}` : reason}`, {
+  // A file the playbook includes but that is missing (from the commit): name it, as the run saw it.
+  const missing = /Could not find or access '([^']+)'/.exec(result.stderr)?.[1];
+  const missingText = missing !== undefined ? `: cannot find ${isAbsolute(missing) ? relative(root, missing) : missing}` : '';
+  throw new UsageError('ansible.syntax', `${location}: ${yamlReason ? `YAML: ${yamlReason}` : `${reason}${missingText}`}`, {
     hint: `ansible-playbook --syntax-check ${shownPlaybook}`,
     details: text,
   });
 }
 
+interface WorkingTreeCheck {
+  /** The check's verdict on the working tree's files (rejects as the commit's check would). */
+  readonly verdict: Promise<void>;
+  /** Not needed (a cache hit, or files that differ from the commit's): kill it. */
+  stop(): void;
+}
+
+/** `--syntax-check` of the working tree's files; writes nothing there (no Python bytecode caches either). */
+function checkWorkingTree(run: Omit<SyntaxCheckRun, 'extraEnv'>): WorkingTreeCheck {
+  const stop = new AbortController();
+  const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
+  const verdict = syntaxCheck({ ...run, signal, extraEnv: { PYTHONDONTWRITEBYTECODE: '1' } });
+  verdict.catch(() => undefined);
+  return { verdict, stop: () => stop.abort() };
+}

@@ -24,7 +24,9 @@ export interface CommitSources {
   inventories: SourcePath[];
   /** Inventories inside the repository but not committed: read from the working tree (and said so). */
   uncommittedInventories: string[];
-  /** ls-tree entries of the playbook, its directory, the inventories, ansible.cfg and roles/ (for the cache key). */
+  /** The repository paths the check reads: the playbook, its directory, the inventories, ansible.cfg and roles/. */
+  keyPaths: string[];
+  /** Their ls-tree entries in the commit (for the cache key). */
   entries: Array<[string, TreeEntry]>;
 }
 
@@ -87,6 +89,7 @@ export async function commitSources(opts: SourceOptions): Promise<CommitSources>
     playbook,
     inventories,
     uncommittedInventories,
+    keyPaths,
     entries: [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   };
 }

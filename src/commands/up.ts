@@ -2,7 +2,8 @@ import { resolveEnvironmentName, resolveTarget } from '../config/resolve.js';
 import { UsageError } from '../errors.js';
 import { printRunHeader } from '../pipeline/header.js';
 import type { CommandContext } from './context.js';
-import { leaseDurationMs, loadProject } from './support/project.js';
+import { startAnsibleCheck } from './support/early-checks.js';
+import { leaseDurationMs, loadProject, type Project } from './support/project.js';
 import { headToDeploy, parseTimeoutFlag } from './support/run-commit.js';
 
 /** `iac up [env]`: push → Jenkins → Ansible → rollout of one commit (the branch head, read once) to one environment. */
@@ -18,9 +19,22 @@ export default async function up(ctx: CommandContext): Promise<number> {
   const sha = await headToDeploy(project, bound);
   const dryRun = ctx.options.dryRun === true;
   if (!dryRun) printRunHeader(ctx.output, { command: 'up', environment: envName, branch: bound.branch, sha });
+  // The slowest check, which the push waits for, starts now: it runs while the rest of the plan is built.
+  const syntax = dryRun ? undefined : startAnsibleCheck(ctx, bound, sha);
+  try {
+    return await deploy(ctx, project, envName, sha, { clean, syntaxChecked: syntax?.done });
+  } finally {
+    syntax?.cancel();
+  }
+}
+
+/** The plan for the bound commit, then its run. `clean`: whether the working tree had no changes. */
+async function deploy(ctx: CommandContext, project: Project, envName: string, sha: string, early: { clean: Promise<boolean>; syntaxChecked: Promise<void> | undefined }): Promise<number> {
+  const { clean, syntaxChecked } = early;
+  const dryRun = ctx.options.dryRun === true;
   const { buildDeployPlan } = await import('./support/deploy-plan.js');
   // A re-run of a commit whose last run did not finish picks up where it stopped.
-  const { plan, env, target, resume } = await buildDeployPlan(ctx, project, envName, { command: 'up', sha, resumable: true });
+  const { plan, env, target, resume } = await buildDeployPlan(ctx, project, envName, { command: 'up', sha, resumable: true, ...(syntaxChecked ? { syntaxChecked } : {}) });
   if (resume) {
     const how = resume.outcome === 'unknown' ? `was killed${resume.pending ? ` during ${resume.pending.action}` : ''}` : `ended ${resume.outcome}`;
     ctx.output.info(`resuming: the last run of ${resume.sha.slice(0, 7)} to ${envName} (${resume.run}) ${how}; what is done is not done again${ctx.options.rebuild ? ' (--rebuild: a new Jenkins build)' : ''}`);

@@ -16,7 +16,7 @@ type AnsibleSettings = NonNullable<ResolvedEnvironment['ansible']>;
  * `followedByRollout`: the rollout comes next, so the step ends at Ansible's clean final stats and lets
  * the process exit while the rollout starts.
  */
-export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings, options: { followedByRollout: boolean }): Step {
+export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings, options: { followedByRollout: boolean; syntaxChecked?: Promise<void> }): Step {
   const secretNames = Object.keys(settings.secretExtraVars);
   const shown = (path: string): string => (path.includes(',') ? path : relative(env.projectDir, path) || path);
   const displayArgv = ansiblePlaybookArgv({
@@ -46,6 +46,8 @@ export function ansibleStep(env: ResolvedEnvironment, settings: AnsibleSettings,
     ],
     async preflight(signal) {
       missingSecretVars(settings.secretExtraVars);
+      // Started as soon as the commit was bound (see early-checks.ts): the same check, already under way.
+      if (options.syntaxChecked !== undefined) return options.syntaxChecked;
       const { checkPlaybook } = await import('../ansible/preflight.js');
       await checkPlaybook({ cwd: env.projectDir, playbook: settings.playbook, inventory: settings.inventory, sha: env.sha, signal });
     },

@@ -29,6 +29,8 @@ export interface DeployOptions {
   gitStep?: Step | null;
   /** Look for an earlier run of this commit that did not finish, to pick up where it stopped (`iac up`). */
   resumable?: boolean;
+  /** The Ansible syntax check of `sha`, started by the caller as soon as it bound the commit. */
+  syntaxChecked?: Promise<void>;
 }
 
 const SECTION_OF: Record<Exclude<StepId, 'git'>, Section> = { jenkins: 'jenkins', ansible: 'ansible', rollout: 'kubernetes' };
@@ -82,7 +84,7 @@ export async function buildDeployPlan(ctx: CommandContext, project: Project, env
         }),
       );
     } else if (id === 'ansible') {
-      steps.push(ansibleStep(env, env.ansible as NonNullable<ResolvedEnvironment['ansible']>, { followedByRollout: runs('rollout') }));
+      steps.push(ansibleStep(env, env.ansible as NonNullable<ResolvedEnvironment['ansible']>, { followedByRollout: runs('rollout'), ...(options.syntaxChecked ? { syntaxChecked: options.syntaxChecked } : {}) }));
     } else {
       steps.push(rolloutStep(env, { createdEarlier: steps.some((s) => s.id === 'ansible') }));
     }

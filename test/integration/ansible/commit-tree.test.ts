@@ -110,21 +110,49 @@ describe.runIf(toolAvailable('ansible-playbook'))('the syntax check of a commit,
     const check = (sha: string): Promise<unknown> =>
       checkPlaybook({ cwd: p.projectDir, playbook: 'deploy/site.yml', inventory: 'deploy/hosts.ini', sha, env: ansible.env });
     const first = p.git('rev-parse', 'HEAD');
-    // An uncommitted syntax error does not matter: the commit is what runs.
+    // An uncommitted syntax error does not matter: the commit is what runs. (The working tree's files were
+    // checked at once, in case they were the commit's; they are not, so that answer is dropped.)
     writeFileSync(join(p.projectDir, 'deploy', 'site.yml'), '- hosts: all\n  tasks:\n   - bad: [\n');
     expect(await check(first)).toEqual({ cached: false });
-    expect(ansible.runs()).toBe(1);
+    expect(ansible.runs()).toBe(2);
     expect(await check(first)).toEqual({ cached: true });
-    expect(ansible.runs()).toBe(1);
+    expect(ansible.runs()).toBe(2);
     // A commit that touches nothing Ansible reads keeps the hit.
     p.git('checkout', '-q', '--', 'infra/deploy/site.yml');
     const readme = p.commit('README.md', '# app, changed\n', 'docs');
     expect(await check(readme)).toEqual({ cached: true });
-    expect(ansible.runs()).toBe(1);
-    // A role change is a miss.
+    expect(ansible.runs()).toBe(2);
+    // A role change is a miss; the working tree holds the commit's files, so one check of them answers.
     const role = p.commit('infra/deploy/roles/app/tasks/main.yml', '- ansible.builtin.debug: { msg: role v2 }\n', 'role v2');
     expect(await check(role)).toEqual({ cached: false });
+    expect(ansible.runs()).toBe(3);
+  });
+
+  it("the working tree's answer counts only for the commit's files: an untracked file the playbook imports is not in the commit", async () => {
+    const p = project();
+    const ansible = countingAnsible();
+    // The commit imports a tasks file that exists only in the working tree (untracked): the working tree
+    // passes the check, the commit must not.
+    const sha = p.commit('infra/deploy/site.yml', '- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.import_tasks: extra.yml\n', 'import extra');
+    writeFileSync(join(p.projectDir, 'deploy', 'extra.yml'), '- ansible.builtin.debug: { msg: extra }\n');
+    const error = await checkPlaybook({ cwd: p.projectDir, playbook: 'deploy/site.yml', inventory: 'deploy/hosts.ini', sha, env: ansible.env }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toBe('deploy/site.yml: Unable to retrieve file contents: cannot find deploy/extra.yml');
     expect(ansible.runs()).toBe(2);
+    // Committed, the same files pass, checked once (working tree and commit agree).
+    const fixed = p.commit('infra/deploy/extra.yml', '- ansible.builtin.debug: { msg: extra }\n', 'add extra');
+    expect(await checkPlaybook({ cwd: p.projectDir, playbook: 'deploy/site.yml', inventory: 'deploy/hosts.ini', sha: fixed, env: ansible.env })).toEqual({ cached: false });
+    expect(ansible.runs()).toBe(3);
+  });
+
+  it('a syntax error in the commit fails even when the working tree fixes it (uncommitted)', async () => {
+    const p = project();
+    const bad = p.commit('infra/deploy/site.yml', '- hosts: all\n  tasks:\n    - name: two\n      ansible.builtin.debug: { msg: a }\n      ansible.builtin.command: echo b\n', 'broken');
+    writeFileSync(join(p.projectDir, 'deploy', 'site.yml'), PLAYBOOK);
+    const error = await checkPlaybook({ cwd: p.projectDir, playbook: 'deploy/site.yml', inventory: 'deploy/hosts.ini', sha: bad }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toMatch(/^deploy\/site\.yml:3:7: conflicting action statements/);
+    expect((error as UsageError).hint).toBe('ansible-playbook --syntax-check deploy/site.yml');
   });
 
   it('a syntax error in the commit stops with file:line:col and is not remembered', async () => {
