@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type * as Commander from 'commander';
 import { describe, expect, it } from 'vitest';
+import { helpText, helpWidth } from '../../src/program.js';
 import { runIac } from '../helpers/run-cli.js';
 
 const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
@@ -21,6 +24,23 @@ describe('iac basics', () => {
     for (const flag of ['--config', '--json', '--verbose', '--yes', '--dry-run', '--no-color']) expect(result.stdout).toContain(flag);
     expect(result.stdout).toContain('Examples:');
     expect(result.stdout).toContain('iac promote develop main');
+  });
+
+  it('--help is answered from the text the build wrote, which is commander\'s own help of the program', async () => {
+    // The build writes it (npm run build); the CLI prints it without loading commander.
+    expect(existsSync(join(import.meta.dirname, '../../dist/help.txt'))).toBe(true);
+    const commander = createRequire(import.meta.url)('commander') as typeof Commander;
+    const result = await runIac(['--help'], { cwd: process.cwd() });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(helpText(commander));
+    expect((await runIac(['-h'], { cwd: process.cwd() })).stdout).toBe(result.stdout);
+  });
+
+  it('help is wrapped at the terminal\'s width up to 80 columns, so the written text fits every terminal it is printed on', () => {
+    expect(helpWidth({ isTTY: false })).toBe(80);
+    expect(helpWidth({ isTTY: true, columns: 200 })).toBe(80);
+    expect(helpWidth({ isTTY: true, columns: 60 })).toBe(60);
+    expect(helpWidth({ isTTY: true, columns: 0 })).toBe(80);
   });
 
   it('an unknown command is a usage error (exit 1 from commander is not used)', async () => {
