@@ -12,6 +12,11 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // The most frequent probe of all: answer it without loading commander.
   process.stdout.write(`${packageVersion()}\n`);
 } else if (!(args.length === 1 && (args[0] === '--help' || args[0] === '-h') && answerFromWrittenHelp())) {
+  // `up` and `status` begin by asking git about the repository: asked now, answered while the rest loads.
+  if ((args[0] === 'up' || args[0] === 'status') && !args.some((a) => a === '-c' || a.startsWith('--config')) && process.env.IAC_CONFIG === undefined) {
+    // Awaited: its modules are the command's own, and its git call then runs while commander loads.
+    (await import('./commands/support/prefetch-repo.js')).prefetchRepo(process.cwd());
+  }
   const { buildProgram, normalizeBooleanTwins, usageFailure, wantsJson } = await import('./program.js');
   const twinProblem = normalizeBooleanTwins(process.env);
   if (twinProblem !== undefined) {

@@ -10,15 +10,15 @@ import { headToDeploy, parseTimeoutFlag } from './support/run-commit.js';
 export default async function up(ctx: CommandContext): Promise<number> {
   const project = await loadProject(ctx);
   const envName = resolveEnvironmentName(project.loaded.config, ctx.options.env as string | undefined, project.currentBranch);
-  // Asked now, answered while the plan is built: only a warning depends on it.
-  const clean = project.repo.isClean();
-  clean.catch(() => undefined);
   // The run's commit, read once; on a terminal the header names it at once — before the plan's modules load.
   parseTimeoutFlag(ctx.options.timeout);
   const bound = resolveTarget(project.loaded, envName, { env: ctx.env });
   const sha = await headToDeploy(project, bound);
   const dryRun = ctx.options.dryRun === true;
   if (!dryRun) printRunHeader(ctx.output, { command: 'up', environment: envName, branch: bound.branch, sha });
+  // Asked now, answered while the plan is built: only a warning depends on it.
+  const clean = project.repo.isClean();
+  clean.catch(() => undefined);
   // The slowest check, which the push waits for, starts now: it runs while the rest of the plan is built.
   const syntax = dryRun ? undefined : startAnsibleCheck(ctx, bound, sha);
   try {

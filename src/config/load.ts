@@ -1,11 +1,12 @@
 import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import type { ConfigPath } from './locate.js';
 import type { RawConfig } from './schema.js';
 
-export const CONFIG_FILE_NAMES = ['iac.yaml', 'iac.yml'];
+export { CONFIG_FILE_NAMES, findConfigFile } from './find.js';
+
 
 /** iac.yaml is a small hand-written file: anything bigger is a mistake (or a trap), refused at once. */
 export const MAX_CONFIG_BYTES = 256 * 1024;
@@ -28,27 +29,6 @@ export interface ConfigIssue {
   atKey?: boolean;
   /** Point at this path instead (a missing key is shown where its parent map starts). */
   at?: ConfigPath;
-}
-
-/** Finds iac.yaml: `--config` when given, else walking up from `cwd`. */
-export function findConfigFile(cwd: string, explicit?: string): string {
-  if (explicit) {
-    const file = resolve(cwd, explicit);
-    if (!existsSync(file)) {
-      throw new UsageError('config.missing', `config file not found: ${explicit}`, { hint: 'check --config, or run `iac init`' });
-    }
-    return file;
-  }
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    for (const name of CONFIG_FILE_NAMES) {
-      const file = join(dir, name);
-      if (existsSync(file)) return file;
-    }
-    if (dirname(dir) === dir) break;
-  }
-  throw new UsageError('config.missing', `no iac.yaml found in ${cwd} or any parent directory`, {
-    hint: 'run `iac init` to create one, or pass --config <file>',
-  });
 }
 
 /**

@@ -26,6 +26,8 @@ export interface GitRepo {
   currentBranch(): Promise<string | undefined>;
   /** The branch checked out when the repository was opened (asked in the same git call). */
   readonly startBranch: string | undefined;
+  /** The commit `startBranch` pointed at then (same call): the run's commit when it deploys that branch. */
+  readonly startHead: string | undefined;
   /** Full SHA of a ref (default HEAD). */
   headSha(ref?: string): Promise<string>;
   /** Full SHA, or undefined when the ref does not exist. */
@@ -97,7 +99,7 @@ export function parseCommitLog(output: string): CommitInfo[] {
     });
 }
 
-/** Repositories opened by this process: the view holds no state, so one per directory is enough. */
+/** Repositories opened by this process (one command): what HEAD was at opening is the command's start, so one per directory. */
 const opened = new Map<string, Promise<GitRepo>>();
 
 /** The repository containing `cwd` (asked of git once per directory and process). */
@@ -114,16 +116,22 @@ export function openRepo(cwd: string): Promise<GitRepo> {
 async function openRepoUncached(cwd: string): Promise<GitRepo> {
   let top: string;
   let startBranch: string | undefined;
+  let startHead: string | undefined;
   try {
-    // One call for both: the top level and what HEAD names (`refs/heads/x`, or `HEAD` when detached).
-    const [first = '', head = ''] = (await runGit(cwd, ['rev-parse', '--show-toplevel', '--symbolic-full-name', 'HEAD'], { okExitCodes: [128] })).stdout.split('\n');
+    // One call for all three: the top level, HEAD's commit and what HEAD names (`refs/heads/x`, or `HEAD`
+    // when detached). Without a commit yet, rev-parse fails on the second after printing the first.
+    const out = await runGit(cwd, ['rev-parse', '--show-toplevel', 'HEAD', '--symbolic-full-name', 'HEAD'], { okExitCodes: [128] });
+    const [first = '', commit = '', head = ''] = out.stdout.split('\n');
     if (first === '') throw new GitCommandError(['rev-parse'], 128, '', 'not a git repository');
     top = first;
-    startBranch = head.startsWith('refs/heads/') ? head.slice('refs/heads/'.length) : undefined;
+    if (out.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(commit)) {
+      startBranch = head.startsWith('refs/heads/') ? head.slice('refs/heads/'.length) : undefined;
+      if (startBranch !== undefined) startHead = commit;
+    }
     if (startBranch === undefined) {
       // Detached, or a branch without commits yet (rev-parse cannot name it): ask what HEAD points at.
-      const out = await runGit(top, ['symbolic-ref', '--quiet', '--short', 'HEAD'], { okExitCodes: [1] });
-      startBranch = out.exitCode === 0 ? out.stdout.trim() : undefined;
+      const symbolic = await runGit(top, ['symbolic-ref', '--quiet', '--short', 'HEAD'], { okExitCodes: [1] });
+      startBranch = symbolic.exitCode === 0 ? symbolic.stdout.trim() : undefined;
     }
   } catch (error) {
     if (error instanceof GitCommandError) {
@@ -159,6 +167,7 @@ async function openRepoUncached(cwd: string): Promise<GitRepo> {
   const repo: GitRepo = {
     cwd: top,
     startBranch,
+    startHead,
     toplevel: async () => top,
     async currentBranch() {
       const out = await runGit(top, ['symbolic-ref', '--quiet', '--short', 'HEAD'], { okExitCodes: [1] });

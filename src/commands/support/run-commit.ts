@@ -9,6 +9,8 @@ import type { Project } from './project.js';
  * `promote --no-deploy` in a clone that never checked out main) the remote-tracking head.
  */
 export async function headToDeploy(project: Project, target: EnvironmentTarget): Promise<string> {
+  // The checked-out branch's head was read when the repository was opened: no second git call.
+  if (target.branch === project.repo.startBranch && project.repo.startHead !== undefined) return project.repo.startHead;
   const local = await project.repo.resolve(`refs/heads/${target.branch}`);
   if (local !== undefined) return local;
   const tracking = await project.repo.resolve(`refs/remotes/${target.remote}/${target.branch}`);

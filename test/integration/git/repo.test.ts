@@ -27,7 +27,23 @@ describe('openRepo', () => {
   it('detached HEAD has no current branch', async () => {
     repos = createPromoteRepos();
     repos.git('checkout', '-q', '--detach');
-    expect(await (await openRepo(repos.work)).currentBranch()).toBeUndefined();
+    const repo = await openRepo(repos.work);
+    expect(await repo.currentBranch()).toBeUndefined();
+    expect(repo.startBranch).toBeUndefined();
+    expect(repo.startHead).toBeUndefined();
+  });
+
+  it('names the checked-out branch and its commit from the one call that opens it; a branch without commits has no commit', async () => {
+    repos = createPromoteRepos();
+    const repo = await openRepo(repos.work);
+    expect(repo.startBranch).toBe('main');
+    expect(repo.startHead).toBe(repos.git('rev-parse', 'refs/heads/main'));
+    repos.git('switch', '-q', '--orphan', 'fresh');
+    // (openRepo remembers a directory's answer: ask from another one.)
+    mkdirSync(join(repos.work, 'sub'));
+    const unborn = await openRepo(join(repos.work, 'sub'));
+    expect(unborn.startBranch).toBe('fresh');
+    expect(unborn.startHead).toBeUndefined();
   });
 
   it('reports dirty files, untracked included', async () => {
