@@ -3,9 +3,11 @@
  * inventory exist, and `ansible-playbook --syntax-check` accepts the playbook. Ansible itself would
  * exit 4 on a parse error and 0 (!) on a missing inventory, so these must be caught here.
  *
- * For a run (a commit given) the check reads the commit's files, written out to a private temporary
- * directory, and a success is remembered (syntax-cache.ts): the next run of unchanged Ansible files costs
- * one `git ls-tree` instead of an Ansible start-up (~0.6 s).
+ * For a run (a commit given) the check is of the commit's files, and a success is remembered
+ * (syntax-cache.ts): the next run of unchanged Ansible files costs one `git ls-tree` instead of an Ansible
+ * start-up (~0.6 s). On a miss the working tree's files are checked at once while git says whether they
+ * are exactly the commit's (the usual case); only when they are not is the commit written out to a
+ * private temporary directory and checked there.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
