@@ -25,7 +25,7 @@ const TRIGGER_BUDGET_MS = 600;
 const COLD_TRIGGER_BUDGET_MS = 1000;
 const COLD_RUNS = 3;
 const FIRST_OUTPUT_BUDGET_MS = 150;
-const TTY_RUNS = 3;
+const TTY_RUNS = 5;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.test', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.test' };
 
