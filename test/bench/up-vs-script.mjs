@@ -189,8 +189,19 @@ export async function run() {
         });
         child.on('exit', (code) => (code === 0 && first !== undefined ? resolve(first) : reject(new Error(`iac up under script: exit ${code}: ${seen.slice(-500)}`))));
       });
+    // The floor on this machine: node itself under script(1), doing nothing (alternating with iac).
+    const nodeUnderScript = () =>
+      new Promise((resolve, reject) => {
+        const start = performance.now();
+        const child = spawn('script', ['-qfec', `'${process.execPath}' -e 0`, '/dev/null'], { cwd: work, env: ttyEnv, stdio: 'ignore' });
+        child.on('exit', (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`node under script: exit ${code}`))));
+      });
     const ttyFirst = [];
-    for (let i = 0; i < TTY_RUNS; i++) ttyFirst.push(await firstOutput());
+    const ttyNode = [];
+    for (let i = 0; i < TTY_RUNS; i++) {
+      ttyFirst.push(await firstOutput());
+      ttyNode.push(await nodeUnderScript());
+    }
     const m = (side, key) => median(sides[side].map((r) => r[key]));
     const timeline = (side) =>
       `start→trigger ${m(side, 'trigger')} ms, →build end noticed ${m(side, 'built')} ms, →playbook done ${m(side, 'played')} ms, →rolled out ${m(side, 'done')} ms, exit ${m(side, 'total')} ms`;
@@ -213,7 +224,7 @@ export async function run() {
       },
       {
         benchmark: 'iac up on a terminal: spawn → first useful output (the header)',
-        value: `${median(ttyFirst).toFixed(0)} ms (median of ${TTY_RUNS}, under script(1))`,
+        value: `${median(ttyFirst).toFixed(0)} ms (median of ${TTY_RUNS}, under script(1); node -e 0 there: ${median(ttyNode).toFixed(0)} ms)`,
         ratio: median(ttyFirst) / FIRST_OUTPUT_BUDGET_MS,
         budget: 1,
         ok: median(ttyFirst) <= FIRST_OUTPUT_BUDGET_MS,
