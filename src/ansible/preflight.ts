@@ -244,11 +244,14 @@ interface WorkingTreeCheck {
   stop(): void;
 }
 
-/** `--syntax-check` of the working tree's files; writes nothing there (no Python bytecode caches either). */
+/**
+ * `--syntax-check` of the working tree's files, writing nothing there: not an ansible.cfg `log_path`
+ * (Ansible logs the check too), not Python bytecode caches of plugins.
+ */
 function checkWorkingTree(run: Omit<SyntaxCheckRun, 'extraEnv'>): WorkingTreeCheck {
   const stop = new AbortController();
   const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
-  const verdict = syntaxCheck({ ...run, signal, extraEnv: { PYTHONDONTWRITEBYTECODE: '1' } });
+  const verdict = syntaxCheck({ ...run, signal, extraEnv: { PYTHONDONTWRITEBYTECODE: '1', ANSIBLE_LOG_PATH: '/dev/null' } });
   verdict.catch(() => undefined);
   return { verdict, stop: () => stop.abort() };
 }

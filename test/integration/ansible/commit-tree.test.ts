@@ -145,6 +145,14 @@ describe.runIf(toolAvailable('ansible-playbook'))('the syntax check of a commit,
     expect(ansible.runs()).toBe(3);
   });
 
+  it("checking the working tree's files leaves nothing there, not even the log file ansible.cfg names", async () => {
+    const p = project();
+    const sha = p.commit('infra/ansible.cfg', '[defaults]\nlog_path = ./ansible.log\n', 'log to a file');
+    expect(await checkPlaybook({ cwd: p.projectDir, playbook: 'deploy/site.yml', inventory: 'deploy/hosts.ini', sha })).toEqual({ cached: false });
+    expect(existsSync(join(p.projectDir, 'ansible.log'))).toBe(false);
+    expect(p.git('status', '--porcelain', '--ignored')).toBe('!! infra/.iac/'); // iac's own cache, which ignores itself
+  });
+
   it('a syntax error in the commit fails even when the working tree fixes it (uncommitted)', async () => {
     const p = project();
     const bad = p.commit('infra/deploy/site.yml', '- hosts: all\n  tasks:\n    - name: two\n      ansible.builtin.debug: { msg: a }\n      ansible.builtin.command: echo b\n', 'broken');
