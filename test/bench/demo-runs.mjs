@@ -54,10 +54,11 @@ function checkDeploy(name, events, problems) {
   const finished = events.find((e) => e.type === 'step.finished' && e.step === 'rollout');
   if (finished?.outcome !== 'success') problems.push(`${name}: rollout step ${finished?.outcome ?? 'missing'}`);
   for (const workload of WORKLOADS) {
-    const progress = events.filter((e) => e.type === 'step.progress' && e.step === 'rollout' && e.subtask === workload).map((e) => e.message);
-    const waiting = progress.findIndex((m) => m.startsWith('Waiting for deployment'));
-    const done = progress.findIndex((m) => m.endsWith('successfully rolled out'));
-    if (waiting < 0) problems.push(`${name}: ${workload} showed no rollout progress (${progress.join(' | ') || 'nothing'})`);
+    // The workload's progress lines, then its end: a `step.subtask` event (README, `--json` events).
+    const own = events.filter((e) => e.step === 'rollout' && e.subtask === workload && (e.type === 'step.progress' || e.type === 'step.subtask'));
+    const waiting = own.findIndex((e) => e.type === 'step.progress' && e.message.startsWith('Waiting for deployment'));
+    const done = own.findIndex((e) => e.type === 'step.subtask' && e.outcome === 'success' && (e.message ?? '').endsWith('successfully rolled out'));
+    if (waiting < 0) problems.push(`${name}: ${workload} showed no rollout progress (${own.map((e) => e.message).join(' | ') || 'nothing'})`);
     else if (done < waiting) problems.push(`${name}: ${workload} did not complete after its progress`);
   }
   return started?.sha;
