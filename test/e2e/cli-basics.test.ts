@@ -1,10 +1,12 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as Commander from 'commander';
 import { describe, expect, it } from 'vitest';
 import { helpText, helpWidth } from '../../src/program.js';
-import { runIac } from '../helpers/run-cli.js';
+import { IAC_BIN, runIac } from '../helpers/run-cli.js';
+import { toolAvailable } from '../helpers/tools.js';
 
 const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
 
@@ -34,6 +36,18 @@ describe('iac basics', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(helpText(commander));
     expect((await runIac(['-h'], { cwd: process.cwd() })).stdout).toBe(result.stdout);
+  });
+
+  it.runIf(toolAvailable('script'))('on a 200-column terminal commander\'s own help is the written text, line for line', async () => {
+    const written = readFileSync(join(import.meta.dirname, '../../dist/help.txt'), 'utf8');
+    // Two flags: not the one-flag case help.txt answers, so commander itself prints the help.
+    const command = `stty cols 200 rows 50; ${process.execPath} ${IAC_BIN} --no-color --help`;
+    const screen = await new Promise<string>((resolve, reject) => {
+      execFile('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, TERM: 'xterm-256color' }, timeout: 30_000 }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      );
+    });
+    expect(screen.replace(/\r\n/g, '\n')).toBe(written);
   });
 
   it('help is wrapped at the terminal\'s width up to 80 columns, so the written text fits every terminal it is printed on', () => {
