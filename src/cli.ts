@@ -5,7 +5,6 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type * as Commander from 'commander';
-import { packageVersion } from './version.js';
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
@@ -26,7 +25,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // commander is CommonJS: required directly, it skips the ESM wrapper and the export scan (a few ms).
   const { createRequire } = await import('node:module');
   const commander = createRequire(import.meta.url)('commander') as typeof Commander;
-  await buildProgram(commander).parseAsync(process.argv);
+  await buildProgram(commander, packageVersion()).parseAsync(process.argv);
 }
 
 /**
@@ -34,6 +33,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
  * least as new as the program it describes and the terminal is wide enough for its 80 columns.
  */
 function answerFromWrittenHelp(): boolean {
+  // 80: program.ts' HELP_WIDTH (not imported: this path loads nothing else).
   if (process.stdout.isTTY === true && (process.stdout.columns ?? 80) < 80) return false;
   try {
     const help = new URL('./help.txt', import.meta.url);
@@ -43,4 +43,9 @@ function answerFromWrittenHelp(): boolean {
   } catch {
     return false;
   }
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }

@@ -5,7 +5,6 @@
 import type { Command, Option as OptionClass } from 'commander';
 import type * as Commander from 'commander';
 import type { CommandName } from './commands/registry.js';
-import { packageVersion } from './version.js';
 
 /** Flags whose environment twin is a boolean: parsed strictly, since commander treats any value as "on". */
 const BOOLEAN_TWINS = ['IAC_JSON', 'IAC_VERBOSE', 'IAC_YES', 'IAC_DRY_RUN'] as const;
@@ -53,10 +52,11 @@ const pipelineOptions = (command: Command, Option: typeof OptionClass): Command 
     .addOption(new Option('--cancel-on-interrupt', 'abort the Jenkins build when you press Ctrl-C'))
     .addOption(new Option('--wait-lock <duration>', 'wait this long for another run deploying the same environment (default: refuse at once)').env('IAC_WAIT_LOCK'));
 
-export function buildProgram({ Command, Option }: typeof Commander): Command {
+/** The program; `version` is iac's (cli.ts reads it, so `iac --version` needs no other module). */
+export function buildProgram({ Command, Option }: typeof Commander, version: string): Command {
   const program = new Command('iac')
     .description('From commit to running cluster: git push → Jenkins → Ansible → Kubernetes rollout, in one command.')
-    .version(packageVersion(), '-V, --version')
+    .version(version, '-V, --version')
     .addOption(new Option('-c, --config <file>', 'path to iac.yaml (default: found by walking up from the cwd)').env('IAC_CONFIG'))
     .addOption(new Option('--json', 'newline-delimited JSON events on stdout').env('IAC_JSON'))
     .addOption(new Option('-v, --verbose', 'stream the full Jenkins console and Ansible output').env('IAC_VERBOSE'))
@@ -188,9 +188,9 @@ export function helpWidth(stdout: { isTTY?: boolean; columns?: number } = proces
 }
 
 /** `iac --help` exactly as commander prints it, captured instead of written. */
-export function helpText(commander: typeof Commander): string {
+export function helpText(commander: typeof Commander, version: string): string {
   let text = '';
-  const program = buildProgram(commander).configureOutput({ writeOut: (chunk) => (text += chunk) });
+  const program = buildProgram(commander, version).configureOutput({ writeOut: (chunk) => (text += chunk) });
   program.configureHelp({ helpWidth: HELP_WIDTH });
   program.outputHelp();
   return text;

@@ -70,12 +70,11 @@ function inventoryList(inventory: CheckPlaybookOptions['inventory']): string[] {
 }
 
 export async function checkPlaybook(opts: CheckPlaybookOptions): Promise<CheckPlaybookResult> {
-  const sha = opts.sha;
   const env = opts.env ?? process.env;
   const abs = (p: string): string => (isAbsolute(p) ? p : join(opts.cwd, p));
   const bin = await requireAnsible(opts.ansiblePlaybookBin ?? 'ansible-playbook', env);
   const inventories = inventoryList(opts.inventory);
-  if (sha === undefined) {
+  if (opts.sha === undefined) {
     await checkOnDisk(opts.cwd, abs(opts.playbook), inventories.map((i) => (i.includes(',') ? i : abs(i))));
     await syntaxCheck({ bin, cwd: opts.cwd, playbook: opts.playbook, inventories, env, ...(opts.signal ? { signal: opts.signal } : {}) });
     return { cached: false };
@@ -83,18 +82,6 @@ export async function checkPlaybook(opts: CheckPlaybookOptions): Promise<CheckPl
 
   const playbook = abs(opts.playbook);
   const inventoryPaths = inventories.map((i) => (i.includes(',') ? i : abs(i)));
-  return checkCommit({ ...opts, sha }, { bin, env, playbook, inventoryPaths, inventories });
-}
-
-interface CommitCheck {
-  bin: string;
-  env: NodeJS.ProcessEnv;
-  playbook: string;
-  inventoryPaths: string[];
-  inventories: string[];
-}
-
-async function checkCommit(opts: CheckPlaybookOptions & { sha: string }, { bin, env, playbook, inventoryPaths, inventories }: CommitCheck): Promise<CheckPlaybookResult> {
   const location = await repoLocation(opts.cwd, opts.signal);
   // The commit's entries (one git call) while the rest of the key is gathered: both are needed on a miss.
   const sourcesRead = commitSources({

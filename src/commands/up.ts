@@ -29,8 +29,7 @@ export default async function up(ctx: CommandContext): Promise<number> {
 }
 
 /** The plan for the bound commit, then its run. `clean`: whether the working tree had no changes. */
-async function deploy(ctx: CommandContext, project: Project, envName: string, sha: string, early: { clean: Promise<boolean>; syntaxChecked: Promise<void> | undefined }): Promise<number> {
-  const { clean, syntaxChecked } = early;
+async function deploy(ctx: CommandContext, project: Project, envName: string, sha: string, { clean, syntaxChecked }: { clean: Promise<boolean>; syntaxChecked: Promise<void> | undefined }): Promise<number> {
   const dryRun = ctx.options.dryRun === true;
   const { buildDeployPlan } = await import('./support/deploy-plan.js');
   // A re-run of a commit whose last run did not finish picks up where it stopped.

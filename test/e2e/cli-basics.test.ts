@@ -34,7 +34,7 @@ describe('iac basics', () => {
     const commander = createRequire(import.meta.url)('commander') as typeof Commander;
     const result = await runIac(['--help'], { cwd: process.cwd() });
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(helpText(commander));
+    expect(result.stdout).toBe(helpText(commander, pkg.version));
     expect((await runIac(['-h'], { cwd: process.cwd() })).stdout).toBe(result.stdout);
   });
 
