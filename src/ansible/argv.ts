@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { packageRoot } from '../util/package-root.js';
+import { childEnvironment } from './child-env.js';
 
 export interface PlaybookArgvOptions {
   playbook: string;
@@ -64,6 +65,18 @@ export function ansibleEnv(
     IAC_EVENTS_FD: String(EVENTS_FD),
     IAC_CONTROL_FD: String(CONTROL_FD),
   };
+}
+
+/**
+ * What a working-tree syntax check adds: it writes nothing there — not an ansible.cfg `log_path` (Ansible
+ * logs the check too), not Python bytecode caches of plugins.
+ */
+export const WORKING_TREE_CHECK_ENV: Readonly<Record<string, string>> = { PYTHONDONTWRITEBYTECODE: '1', ANSIBLE_LOG_PATH: '/dev/null' };
+
+/** The environment of `ansible-playbook --syntax-check`: a run's, without its event and control sockets. */
+export function syntaxCheckEnv(base: NodeJS.ProcessEnv, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const { IAC_EVENTS_FD: _events, IAC_CONTROL_FD: _control, ...settings } = ansibleEnv(callbackPluginDir());
+  return { ...childEnvironment(base), ...settings, ...extra };
 }
 
 /** `<package root>/ansible_plugins/callback` (works from src/ and dist/). */

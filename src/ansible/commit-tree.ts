@@ -71,6 +71,15 @@ export interface TreeEntry {
   hash: string;
 }
 
+/** `git ls-tree` outputs already read in this process (a commit's entries never change). */
+const listedTrees = new Map<string, string>();
+const listingKey = (top: string, sha: string, paths: string[]): string => JSON.stringify([top, sha, paths]);
+
+/** Hands {@link commitEntries} an output of `git ls-tree --full-tree -z <sha> -- <paths>` read elsewhere. */
+export function rememberListing(top: string, sha: string, paths: string[], stdout: string): void {
+  listedTrees.set(listingKey(top, sha, paths), stdout);
+}
+
 /**
  * `git ls-tree <sha> -- <paths>`: object ids of the given repository paths in the commit (one git call).
  * Paths missing from the commit are absent from the map.
@@ -79,7 +88,7 @@ export async function commitEntries(top: string, sha: string, paths: string[], s
   const entries = new Map<string, TreeEntry>();
   const wanted = [...new Set(paths.filter((p) => p !== ''))];
   if (wanted.length === 0) return entries;
-  const out = await git(['ls-tree', '--full-tree', '-z', sha, '--', ...wanted], top, signal);
+  const out = listedTrees.get(listingKey(top, sha, wanted)) ?? (await git(['ls-tree', '--full-tree', '-z', sha, '--', ...wanted], top, signal));
   for (const record of out.split('\0')) {
     const match = /^\d+ (blob|tree|commit) ([0-9a-f]+)\t(.*)$/s.exec(record);
     if (match) entries.set(match[3] as string, { type: match[1] as TreeEntry['type'], hash: match[2] as string });

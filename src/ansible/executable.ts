@@ -10,6 +10,10 @@ import { ANSIBLE_INSTALL_HINT } from './argv.js';
 
 /** The absolute path a shell would run for `name` (a bare name is looked up on PATH); undefined if none. */
 export async function findExecutable(name: string, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<string | undefined> {
+  return findExecutableSync(name, env, cwd);
+}
+
+export function findExecutableSync(name: string, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string | undefined {
   const candidates = name.includes('/')
     ? [isAbsolute(name) ? name : resolve(cwd, name)]
     : (env.PATH ?? '').split(delimiter).filter((dir) => dir !== '').map((dir) => join(dir, name));

@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { InterruptedError, PreflightError, UsageError } from '../errors.js';
 import { runProcess, SpawnError } from '../util/run-process.js';
-import { ANSIBLE_INSTALL_HINT, ansibleEnv, callbackPluginDir } from './argv.js';
-import { childEnvironment } from './child-env.js';
+import { ANSIBLE_INSTALL_HINT, syntaxCheckEnv, WORKING_TREE_CHECK_ENV } from './argv.js';
 import { materializeCommit, repoLocation, repoPath, sameInWorkingTree } from './commit-tree.js';
 import { executableIdentity, requireAnsible } from './executable.js';
 import { ansibleErrorText } from './outcome.js';
 import { commitSources, outsidePaths, placeIn } from './sources.js';
 import { ansibleSettings, outsideFingerprint, projectSyntaxCache, syntaxCacheKey } from './syntax-cache.js';
+import { playbookCheck, releaseWarmPlaybook, rememberLastCheck } from './warm-start.js';
 
 /** A syntax check reads files only; a minute means something is stuck (a vars prompt, a hung filesystem). */
 const SYNTAX_CHECK_TIMEOUT_MS = 60_000;
@@ -70,6 +70,15 @@ function inventoryList(inventory: CheckPlaybookOptions['inventory']): string[] {
 }
 
 export async function checkPlaybook(opts: CheckPlaybookOptions): Promise<CheckPlaybookResult> {
+  try {
+    return await checkPlaybookOnce(opts);
+  } finally {
+    // A cache hit, or a check elsewhere: the Ansible `up` started ahead for it is not needed.
+    releaseWarmPlaybook();
+  }
+}
+
+async function checkPlaybookOnce(opts: CheckPlaybookOptions): Promise<CheckPlaybookResult> {
   const env = opts.env ?? process.env;
   const abs = (p: string): string => (isAbsolute(p) ? p : join(opts.cwd, p));
   const bin = await requireAnsible(opts.ansiblePlaybookBin ?? 'ansible-playbook', env);
@@ -118,7 +127,7 @@ export async function checkPlaybook(opts: CheckPlaybookOptions): Promise<CheckPl
   // The contents: git's object ids of the playbook's directory, inventories, ansible.cfg and roles/.
   const key = syntaxCacheKey(['ansible-syntax-v1', setting, sources.entries, await Promise.all(outsidePaths(sources).map(async (p) => [p, await outsideFingerprint(p)]))]);
   if (cache.has(key)) {
-    await cache.remember(commitKey);
+    await Promise.all([cache.remember(commitKey), rememberLastCheck(opts.cwd, sources)]);
     return { cached: true };
   }
 
@@ -129,7 +138,7 @@ export async function checkPlaybook(opts: CheckPlaybookOptions): Promise<CheckPl
     if (await sameInWorkingTree(sources.top, sources.sha, sources.keyPaths, opts.signal)) {
       await early.verdict;
       await cache.remember(key);
-      await cache.remember(commitKey);
+      await Promise.all([cache.remember(commitKey), rememberLastCheck(opts.cwd, sources)]);
       return { cached: false };
     }
   } finally {
@@ -152,7 +161,7 @@ export async function checkPlaybook(opts: CheckPlaybookOptions): Promise<CheckPl
     await rm(scratch, { recursive: true, force: true });
   }
   await cache.remember(key);
-  await cache.remember(commitKey);
+  await Promise.all([cache.remember(commitKey), rememberLastCheck(opts.cwd, sources)]);
   return { cached: false };
 }
 
@@ -182,22 +191,21 @@ interface SyntaxCheckRun {
   shownRoot?: string;
   signal?: AbortSignal;
   /** Added to the environment. */
-  extraEnv?: Record<string, string>;
+  extraEnv?: Readonly<Record<string, string>>;
 }
 
 async function syntaxCheck(run: SyntaxCheckRun): Promise<void> {
   // EC2 discovery is not needed to check syntax: an inline localhost keeps the check offline.
   const inventoryArgs = run.inventories.length > 0 ? run.inventories.flatMap((i) => ['-i', i]) : ['-i', 'localhost,'];
-  const { IAC_EVENTS_FD: _events, IAC_CONTROL_FD: _control, ...settings } = ansibleEnv(callbackPluginDir());
-  const result = await runProcess(run.bin, ['--syntax-check', ...inventoryArgs, run.playbook], {
-    cwd: run.cwd,
-    env: { ...childEnvironment(run.env), ...settings, ...run.extraEnv },
-    timeoutMs: SYNTAX_CHECK_TIMEOUT_MS,
-    maxOutputBytes: 256 * 1024,
-    ...(run.signal ? { signal: run.signal } : {}),
-  }).catch((error: unknown) => {
-    throw error instanceof SpawnError ? new PreflightError('ansible.missing', `cannot run ${run.bin}`, { hint: ANSIBLE_INSTALL_HINT }) : error;
-  });
+  const args = ['--syntax-check', ...inventoryArgs, run.playbook];
+  const env = syntaxCheckEnv(run.env, run.extraEnv);
+  const watch = { timeoutMs: SYNTAX_CHECK_TIMEOUT_MS, ...(run.signal ? { signal: run.signal } : {}) };
+  // Through warm-start.ts (maybe started ahead by `up`); the plain script when that is not possible.
+  const result =
+    (await playbookCheck(run.bin, run.cwd, env)?.run(args, watch)) ??
+    (await runProcess(run.bin, args, { cwd: run.cwd, env, maxOutputBytes: 256 * 1024, ...watch }).catch((error: unknown) => {
+      throw error instanceof SpawnError ? new PreflightError('ansible.missing', `cannot run ${run.bin}`, { hint: ANSIBLE_INSTALL_HINT }) : error;
+    }));
   if (result.aborted) throw new InterruptedError('ansible-playbook --syntax-check interrupted');
   if (result.timedOut) {
     throw new PreflightError('ansible.syntax-timeout', `ansible-playbook --syntax-check gave no answer within ${SYNTAX_CHECK_TIMEOUT_MS / 1000}s`, {
@@ -238,7 +246,7 @@ interface WorkingTreeCheck {
 function checkWorkingTree(run: Omit<SyntaxCheckRun, 'extraEnv'>): WorkingTreeCheck {
   const stop = new AbortController();
   const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
-  const verdict = syntaxCheck({ ...run, signal, extraEnv: { PYTHONDONTWRITEBYTECODE: '1', ANSIBLE_LOG_PATH: '/dev/null' } });
+  const verdict = syntaxCheck({ ...run, signal, extraEnv: WORKING_TREE_CHECK_ENV });
   verdict.catch(() => undefined);
   return { verdict, stop: () => stop.abort() };
 }

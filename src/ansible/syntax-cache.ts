@@ -53,7 +53,8 @@ export class SyntaxCache {
   }
 
   private async prune(): Promise<void> {
-    const names = await readdir(this.dir);
+    // Entries only (hex keys), not the note warm-start.ts keeps here.
+    const names = (await readdir(this.dir)).filter((name) => /^[0-9a-f]{64}$/.test(name));
     if (names.length <= KEPT_ENTRIES) return;
     const dated = await Promise.all(names.map(async (name) => ({ name, mtime: (await stat(join(this.dir, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
     dated.sort((a, b) => b.mtime - a.mtime);

@@ -23,7 +23,7 @@ const TOKEN = 'bench0up0token00123456789abcdef0';
 const BUDGET = 0.9;
 const TRIGGER_BUDGET_MS = 600;
 const COLD_TRIGGER_BUDGET_MS = 1000;
-const COLD_RUNS = 3;
+const COLD_RUNS = 5;
 const FIRST_OUTPUT_BUDGET_MS = 150;
 const TTY_RUNS = 5;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -134,15 +134,17 @@ export async function run() {
       });
     };
     let round = 0;
-    const commit = () => {
+    /** A new commit; `playbookChanged`: it edits the playbook too (a comment), so the syntax check is not cached. */
+    const commit = (playbookChanged = false) => {
       writeFileSync(join(work, 'version.txt'), `${++round}\n`);
-      git('add', 'version.txt');
+      if (playbookChanged) writeFileSync(join(work, 'deploy/site.yml'), `${PLAYBOOK}# change ${round}\n`);
+      git('add', 'version.txt', 'deploy/site.yml');
       git('commit', '-q', '-m', `change ${round}`);
     };
 
     const sides = { iac: [], script: [] };
-    const runIac = async () => {
-      commit();
+    const runIac = async (playbookChanged = false) => {
+      commit(playbookChanged);
       const trigger = triggerSeen();
       const result = await timed(process.execPath, [BIN, 'up', 'dev'], { cwd: work, env });
       const runs = join(work, '.iac', 'runs');
@@ -165,12 +167,9 @@ export async function run() {
       sides.iac.push(await runIac());
       sides.script.push(await runScript());
     }
-    // Cold: the syntax-check cache emptied before each run (the check runs during the preflight).
+    // Cold: each commit also edits the playbook, so its syntax check is not in the cache (the usual cold run).
     const cold = [];
-    for (let i = 0; i < COLD_RUNS; i++) {
-      rmSync(join(work, '.iac', 'cache', 'ansible-syntax'), { recursive: true, force: true });
-      cold.push((await runIac()).trigger);
-    }
+    for (let i = 0; i < COLD_RUNS; i++) cold.push((await runIac(true)).trigger);
     // Time to first useful output on a terminal: iac under `script` (a pseudo-terminal, live list on),
     // from the spawn to the first byte of its header naming the run.
     const ttyEnv = { ...env, TERM: 'xterm-256color' };
@@ -230,7 +229,7 @@ export async function run() {
         ok: median(ttyFirst) <= FIRST_OUTPUT_BUDGET_MS,
       },
       {
-        benchmark: 'iac up: start → Jenkins trigger (syntax-check cache cold)',
+        benchmark: 'iac up: start → Jenkins trigger (syntax-check cache cold: the playbook changed)',
         value: `${median(cold)} ms (median of ${COLD_RUNS})`,
         ratio: median(cold) / COLD_TRIGGER_BUDGET_MS,
         budget: 1,

@@ -25,9 +25,19 @@ export function startAnsibleCheck(ctx: CommandContext, target: EnvironmentTarget
   if (settings === undefined || !selected.has('ansible')) return undefined;
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
-  const done = import('../../ansible/preflight.js')
+  // Ansible itself starts first (unless the cache will answer): its import then overlaps the key's reading.
+  const warmStart = import('../../ansible/warm-start.js');
+  const done = warmStart
+    .then(({ warmStartPlaybook }) => warmStartPlaybook(target.projectDir, sha))
+    .then(() => import('../../ansible/preflight.js'))
     .then(({ checkPlaybook }) => checkPlaybook({ cwd: target.projectDir, playbook: settings.playbook, inventory: settings.inventory, sha, signal }))
     .then(() => undefined);
   done.catch(() => undefined);
-  return { done, cancel: () => stop.abort() };
+  return {
+    done,
+    cancel: () => {
+      stop.abort();
+      void warmStart.then(({ releaseWarmPlaybook }) => releaseWarmPlaybook());
+    },
+  };
 }
