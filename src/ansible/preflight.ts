@@ -20,7 +20,7 @@ import { executableIdentity, requireAnsible } from './executable.js';
 import { ansibleErrorText } from './outcome.js';
 import { commitSources, outsidePaths, placeIn } from './sources.js';
 import { ansibleSettings, outsideFingerprint, projectSyntaxCache, syntaxCacheKey } from './syntax-cache.js';
-import { playbookCheck, releaseWarmPlaybook, rememberLastCheck } from './warm-start.js';
+import { playbookCheck, rememberLastCheck } from './warm-start.js';
 
 /** A syntax check reads files only; a minute means something is stuck (a vars prompt, a hung filesystem). */
 const SYNTAX_CHECK_TIMEOUT_MS = 60_000;
@@ -70,15 +70,6 @@ function inventoryList(inventory: CheckPlaybookOptions['inventory']): string[] {
 }
 
 export async function checkPlaybook(opts: CheckPlaybookOptions): Promise<CheckPlaybookResult> {
-  try {
-    return await checkPlaybookOnce(opts);
-  } finally {
-    // A cache hit, or a check elsewhere: the Ansible `up` started ahead for it is not needed.
-    releaseWarmPlaybook();
-  }
-}
-
-async function checkPlaybookOnce(opts: CheckPlaybookOptions): Promise<CheckPlaybookResult> {
   const env = opts.env ?? process.env;
   const abs = (p: string): string => (isAbsolute(p) ? p : join(opts.cwd, p));
   const bin = await requireAnsible(opts.ansiblePlaybookBin ?? 'ansible-playbook', env);
@@ -124,10 +115,15 @@ async function checkPlaybookOnce(opts: CheckPlaybookOptions): Promise<CheckPlayb
   if (cache.has(commitKey)) return { cached: true };
 
   const sources = await sourcesRead;
+  // A success: for this content, this commit, and (warm-start.ts) the files the next run compares with.
+  const remember = async (...keys: string[]): Promise<void> => {
+    for (const k of keys) await cache.remember(k);
+    await rememberLastCheck(opts.cwd, sources);
+  };
   // The contents: git's object ids of the playbook's directory, inventories, ansible.cfg and roles/.
   const key = syntaxCacheKey(['ansible-syntax-v1', setting, sources.entries, await Promise.all(outsidePaths(sources).map(async (p) => [p, await outsideFingerprint(p)]))]);
   if (cache.has(key)) {
-    await Promise.all([cache.remember(commitKey), rememberLastCheck(opts.cwd, sources)]);
+    await remember(commitKey);
     return { cached: true };
   }
 
@@ -137,8 +133,7 @@ async function checkPlaybookOnce(opts: CheckPlaybookOptions): Promise<CheckPlayb
   try {
     if (await sameInWorkingTree(sources.top, sources.sha, sources.keyPaths, opts.signal)) {
       await early.verdict;
-      await cache.remember(key);
-      await Promise.all([cache.remember(commitKey), rememberLastCheck(opts.cwd, sources)]);
+      await remember(key, commitKey);
       return { cached: false };
     }
   } finally {
@@ -160,8 +155,7 @@ async function checkPlaybookOnce(opts: CheckPlaybookOptions): Promise<CheckPlayb
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-  await cache.remember(key);
-  await Promise.all([cache.remember(commitKey), rememberLastCheck(opts.cwd, sources)]);
+  await remember(key, commitKey);
   return { cached: false };
 }
 

@@ -68,5 +68,10 @@ export async function projectSyntaxCache(projectDir: string): Promise<SyntaxCach
   await mkdir(base, { recursive: true });
   const ignore = join(base, '.gitignore');
   if (!existsSync(ignore)) await writeFile(ignore, '# iac run logs and caches; never committed\n*\n');
-  return new SyntaxCache(join(base, 'cache', 'ansible-syntax'));
+  return new SyntaxCache(syntaxCacheDir(projectDir));
+}
+
+/** Where a project's syntax-check cache lives. */
+export function syntaxCacheDir(projectDir: string): string {
+  return join(projectDir, '.iac', 'cache', 'ansible-syntax');
 }

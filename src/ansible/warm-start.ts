@@ -11,7 +11,7 @@
  * that is Ansible's standard entry point; anything else, or a failure before Ansible starts, leaves the
  * check to a plain `ansible-playbook` run.
  */
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { type ProcessResult, type RunProcessOptions, type StartedProcess, startP
 import { syntaxCheckEnv, WORKING_TREE_CHECK_ENV } from './argv.js';
 import { rememberListing, type TreeEntry } from './commit-tree.js';
 import { findExecutableSync } from './executable.js';
+import { syntaxCacheDir } from './syntax-cache.js';
 
 /** What the installed script runs (Debian's /usr/bin/ansible-playbook, pip's and pipx's console script). */
 const STANDARD_ENTRY = /^from ansible\.cli\.playbook import main\s*$/m;
@@ -98,8 +99,7 @@ function asCheck(started: Started): PlaybookCheck {
     pid: started.process.child.pid,
     async run(args, watch) {
       const { child } = started.process;
-      child.ref();
-      for (const stream of child.stdio) (stream as { ref?: () => void } | null)?.ref?.();
+      keepsIacAlive(child, true);
       child.stdin?.end(`${JSON.stringify(args)}\n`);
       let result: ProcessResult;
       try {
@@ -118,21 +118,26 @@ function asCheck(started: Started): PlaybookCheck {
  */
 export function warmStartPlaybook(cwd: string, commit: string, base: NodeJS.ProcessEnv = process.env): void {
   if (waiting !== undefined) return;
-  const begin = (): void => {
-    const bin = findExecutableSync('ansible-playbook', base, cwd);
-    const started = bin === undefined ? undefined : start(bin, cwd, syntaxCheckEnv(base, WORKING_TREE_CHECK_ENV));
-    if (started === undefined) return;
-    const { child } = started.process;
-    const timer = setTimeout(releaseWarmPlaybook, UNUSED_FOR_MS);
-    timer.unref();
-    child.once('close', () => clearTimeout(timer));
-    // Waiting on its stdin, it must not keep iac alive.
-    child.unref();
-    for (const stream of child.stdio) (stream as { unref?: () => void } | null)?.unref?.();
-    waiting = started;
-  };
   const last = readLastCheck(cwd);
-  if (last === undefined || changedSince(last, commit, base)) begin();
+  if (last !== undefined && !changedSince(last, commit, base)) return;
+  const bin = findExecutableSync('ansible-playbook', base, cwd);
+  const started = bin === undefined ? undefined : start(bin, cwd, syntaxCheckEnv(base, WORKING_TREE_CHECK_ENV));
+  if (started === undefined) return;
+  const { child } = started.process;
+  const timer = setTimeout(releaseWarmPlaybook, UNUSED_FOR_MS);
+  timer.unref();
+  child.once('close', () => clearTimeout(timer));
+  keepsIacAlive(child, false); // waiting on its stdin, it must not keep iac running
+  waiting = started;
+}
+
+/** Whether the child (and its pipes) keep iac's event loop running. */
+function keepsIacAlive(child: ChildProcess, alive: boolean): void {
+  for (const handle of [child, ...child.stdio]) {
+    const refable = handle as { ref?: () => void; unref?: () => void } | null;
+    if (alive) refable?.ref?.();
+    else refable?.unref?.();
+  }
 }
 
 /**
@@ -173,7 +178,7 @@ export function releaseWarmPlaybook(): void {
   waiting = undefined;
 }
 
-/** The process id of the one started ahead and not taken yet (for tests and the run log). */
+/** The process id of the one started ahead and not taken yet (what tests observe). */
 export function waitingPlaybookPid(): number | undefined {
   return waiting?.process.child.pid;
 }
@@ -201,7 +206,7 @@ interface LastCheck {
 /** Kept next to the cache's entries (syntax-cache.ts prunes only those). */
 const LAST_CHECK_NAME = 'last-check.json';
 
-const lastCheckFile = (projectDir: string): string => join(projectDir, '.iac', 'cache', 'ansible-syntax', LAST_CHECK_NAME);
+const lastCheckFile = (projectDir: string): string => join(syntaxCacheDir(projectDir), LAST_CHECK_NAME);
 
 function readLastCheck(projectDir: string): LastCheck | undefined {
   try {

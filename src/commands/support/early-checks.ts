@@ -26,18 +26,16 @@ export function startAnsibleCheck(ctx: CommandContext, target: EnvironmentTarget
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
   // Ansible itself starts first (unless the cache will answer): its import then overlaps the key's reading.
-  const warmStart = import('../../ansible/warm-start.js');
-  const done = warmStart
-    .then(({ warmStartPlaybook }) => warmStartPlaybook(target.projectDir, sha))
-    .then(() => import('../../ansible/preflight.js'))
-    .then(({ checkPlaybook }) => checkPlaybook({ cwd: target.projectDir, playbook: settings.playbook, inventory: settings.inventory, sha, signal }))
-    .then(() => undefined);
+  // Whatever the check's outcome (a cache hit included), the one started ahead is not needed after it.
+  const done = import('../../ansible/warm-start.js').then(async ({ releaseWarmPlaybook, warmStartPlaybook }) => {
+    if (!signal.aborted) warmStartPlaybook(target.projectDir, sha);
+    try {
+      const { checkPlaybook } = await import('../../ansible/preflight.js');
+      await checkPlaybook({ cwd: target.projectDir, playbook: settings.playbook, inventory: settings.inventory, sha, signal });
+    } finally {
+      releaseWarmPlaybook();
+    }
+  });
   done.catch(() => undefined);
-  return {
-    done,
-    cancel: () => {
-      stop.abort();
-      void warmStart.then(({ releaseWarmPlaybook }) => releaseWarmPlaybook());
-    },
-  };
+  return { done, cancel: () => stop.abort() };
 }
